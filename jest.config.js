@@ -1,0 +1,20 @@
+// Two kinds of test: unit (`*.test.ts`, no I/O, parallel) and integration
+// (`*.integration.test.ts`, real engines, run serially with --runInBand).
+const transform = {
+  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+};
+const roots = ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/test', '<rootDir>/gateway'];
+const common = { transform, roots, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.test\\.ts$'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['**/*.integration.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+      testTimeout: 120000,
+    },
+  ],
+};

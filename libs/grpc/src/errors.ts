@@ -1,0 +1,42 @@
+import { DomainError, type DomainErrorCode } from '@crm/errors';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+
+const TO_STATUS: Record<DomainErrorCode, status> = {
+  NOT_FOUND: status.NOT_FOUND,
+  ALREADY_EXISTS: status.ALREADY_EXISTS,
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  FAILED_PRECONDITION: status.FAILED_PRECONDITION,
+  PERMISSION_DENIED: status.PERMISSION_DENIED,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  CONFLICT: status.ABORTED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: status.UNAVAILABLE,
+  INTERNAL: status.INTERNAL,
+};
+
+/** The one place domain errors become gRPC statuses. Unknown errors become INTERNAL with no detail. */
+export function toServiceError(err: unknown): Partial<ServiceError> & { code: status } {
+  const metadata = new Metadata();
+  if (err instanceof DomainError) {
+    metadata.set('x-error-code', err.code);
+    if (err.violations.length) metadata.set('x-error-violations', JSON.stringify(err.violations));
+    return { code: TO_STATUS[err.code], details: err.message, metadata };
+  }
+  if (isServiceError(err)) return { code: err.code, details: err.details, metadata: err.metadata };
+  return { code: status.INTERNAL, details: 'internal error', metadata };
+}
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return typeof err === 'object' && err !== null && typeof (err as ServiceError).code === 'number' && 'details' in err && 'metadata' in err;
+}
+
+/** The reverse, for callers: a gRPC error back into a DomainError (the gateway maps that to HTTP). */
+export function fromServiceError(err: ServiceError): DomainError {
+  const code = err.metadata?.get('x-error-code')[0]?.toString() as DomainErrorCode | undefined;
+  const violations = err.metadata?.get('x-error-violations')[0];
+  const byStatus = (Object.entries(TO_STATUS).find(([, s]) => s === err.code)?.[0] ?? 'INTERNAL') as DomainErrorCode;
+  return new DomainError(code && code in TO_STATUS ? code : byStatus, err.details, {
+    violations: violations ? JSON.parse(violations.toString()) : [],
+    details: { grpcStatus: err.code },
+  });
+}
