@@ -14,7 +14,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['**/*.integration.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/tools/jest/integration.setup.ts'],
     },
   ],
 };

@@ -8,7 +8,7 @@ import { ProbeServiceService } from '@crm/contracts/crm/testkit/v1/probe';
 import { EntitySchema, Migration, uuidv7, type EntityManager, type MikroORM, type NamedMigration } from '@crm/db';
 import { NotFoundError, ValidationError } from '@crm/errors';
 import { registration, type ServiceRegistration } from '@crm/grpc';
-import { decodeData, enqueueEvent, outboxMigration, processedEventsMigration, type CloudEvent } from '@crm/kafka';
+import { decodeData, enqueueEvent, eventingEntities, eventingMigrations, type CloudEvent } from '@crm/kafka';
 
 export const ITEM_TOPIC = 'crm.testkit.item.v1';
 export const ITEM_CREATED = 'crm.testkit.item.created.v1';
@@ -40,8 +40,8 @@ class Migration0001Items extends Migration {
   }
 }
 
-export const probeMigrations: NamedMigration[] = [outboxMigration, processedEventsMigration, { name: 'probe_0001_items', class: Migration0001Items }];
-export const probeEntities = [ItemSchema];
+export const probeMigrations: NamedMigration[] = [...eventingMigrations, { name: 'probe_0001_items', class: Migration0001Items }];
+export const probeEntities = [ItemSchema, ...eventingEntities];
 
 function toMessage(item: Item) {
   return { id: item.id, tenantId: item.tenantId, name: item.name };

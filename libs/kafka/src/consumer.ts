@@ -179,7 +179,8 @@ export class IdempotentConsumer {
       const fresh = await tx.getConnection().execute<{ event_id: string }[]>(
         `INSERT INTO processed_events (consumer, event_id)
            SELECT ?, unnest(?::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id`,
-        [this.opts.groupId, events.map((e) => e.id)],
+        // knex would expand a JS array into a list: pass a PostgreSQL array literal (ids are validated UUIDs).
+        [this.opts.groupId, `{${events.map((e) => e.id).join(',')}}`],
         'all',
         tx.getTransactionContext(),
       );

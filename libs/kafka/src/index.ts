@@ -26,3 +26,10 @@ export function createKafka(opts: { clientId: string; brokers: string[]; logger:
       },
   });
 }
+
+import { OutboxEventSchema, outboxMigration } from './outbox';
+import { ProcessedEventSchema, processedEventsMigration } from './consumer';
+
+/** Entities and migrations every service with an outbox or a consumer adds to its own. */
+export const eventingEntities = [OutboxEventSchema, ProcessedEventSchema];
+export const eventingMigrations = [outboxMigration, processedEventsMigration];
