@@ -41,6 +41,7 @@ export function createClient<D extends grpc.ServiceDefinition>(definition: D, op
   const raw = new Ctor(opts.address, grpc.credentials.createInsecure(), {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.enable_retries': 0,
+    'grpc.enable_channelz': 0,
     ...opts.channelOptions,
   }) as unknown as grpc.Client & Record<string, (req: unknown, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>;
   const idempotent = new Set(opts.idempotent ?? []);
