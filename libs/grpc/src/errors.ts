@@ -20,6 +20,8 @@ export function toServiceError(err: unknown): Partial<ServiceError> & { code: st
   if (err instanceof DomainError) {
     metadata.set('x-error-code', err.code);
     if (err.violations.length) metadata.set('x-error-violations', JSON.stringify(err.violations));
+    // A machine-readable reason (e.g. idempotency_key_reused) travels to the gateway; other details stay here.
+    if (typeof err.details.reason === 'string') metadata.set('x-error-reason', err.details.reason);
     return { code: TO_STATUS[err.code], details: err.message, metadata };
   }
   if (isServiceError(err)) return { code: err.code, details: err.details, metadata: err.metadata };
@@ -34,9 +36,10 @@ export function isServiceError(err: unknown): err is ServiceError {
 export function fromServiceError(err: ServiceError): DomainError {
   const code = err.metadata?.get('x-error-code')[0]?.toString() as DomainErrorCode | undefined;
   const violations = err.metadata?.get('x-error-violations')[0];
+  const reason = err.metadata?.get('x-error-reason')[0]?.toString();
   const byStatus = (Object.entries(TO_STATUS).find(([, s]) => s === err.code)?.[0] ?? 'INTERNAL') as DomainErrorCode;
   return new DomainError(code && code in TO_STATUS ? code : byStatus, err.details, {
     violations: violations ? JSON.parse(violations.toString()) : [],
-    details: { grpcStatus: err.code },
+    details: { grpcStatus: err.code, ...(reason ? { reason } : {}) },
   });
 }
