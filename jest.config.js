@@ -4,7 +4,15 @@ const transform = {
   '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
 };
 const roots = ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/test', '<rootDir>/gateway'];
-const common = { transform, roots, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// A few dependencies ship only ES modules; Jest runs CommonJS here, so swc transforms those too.
+const esmOnly = ['content-disposition'];
+const common = {
+  transform,
+  roots,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+};
 
 module.exports = {
   projects: [

@@ -1,0 +1,183 @@
+import { SubjectKind, type Principal } from '@crm/contracts/crm/identity/v1/identity';
+import { uuidv7, type MikroORM } from '@crm/db';
+import { DomainError, NotFoundError } from '@crm/errors';
+import type { Logger } from '@crm/logger';
+import { audit, type Actor } from './audit';
+import { isUniqueViolation } from './db';
+import { SessionSchema } from './db/entities/session.entity';
+import { TenantSchema, type Tenant } from './db/entities/tenant.entity';
+import { rolesToWire, scopesForRoles } from './domain/access';
+import { dummyPasswordHash, PASSWORD_MAX, verifyPassword } from './domain/password';
+import {
+  generateSessionToken,
+  isWellFormedPublicFormId,
+  isWellFormedSessionToken,
+  parseApiKeySecret,
+  sameHash,
+  SESSION_TTL_MS,
+  sha256,
+} from './domain/secrets';
+import { checkLocale, checkName, checkSlug, Violations, EMAIL_MAX } from './domain/validation';
+
+/** The one answer to every failed credential check: it never says which part was wrong. */
+export class InvalidCredentialsError extends DomainError {
+  constructor() {
+    super('UNAUTHENTICATED', 'invalid credentials');
+    this.name = 'InvalidCredentialsError';
+  }
+}
+
+/** last_used_at is refreshed at most this often, so Authenticate is a pure read on most calls. */
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+interface UserRow {
+  user_id: string;
+  tenant_id: string;
+  email: string;
+  display_name: string;
+  roles: string[];
+  slug: string;
+  locale: string;
+}
+
+function userPrincipal(row: UserRow): Principal {
+  return {
+    tenantId: row.tenant_id,
+    tenantSlug: row.slug,
+    tenantLocale: row.locale,
+    subjectKind: SubjectKind.SUBJECT_KIND_USER,
+    subjectId: row.user_id,
+    displayName: row.display_name,
+    email: row.email,
+    roles: rolesToWire(row.roles),
+    scopes: scopesForRoles(row.roles),
+  };
+}
+
+/** Pre-authentication operations: they find the tenant from the credential, not from the call. */
+export class AuthService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly logger: Logger,
+  ) {}
+
+  private get conn() {
+    return this.orm.em.getConnection();
+  }
+
+  async authenticateApiKey(secret: string): Promise<Principal> {
+    const parsed = parseApiKeySecret(secret);
+    if (!parsed) throw new InvalidCredentialsError();
+    // One indexed lookup (api_keys_prefix_key) joined with the tenant.
+    const rows = await this.conn.execute<
+      { id: string; tenant_id: string; name: string; secret_hash: Buffer; scopes: string[]; revoked: boolean; stale: boolean; slug: string; locale: string }[]
+    >(
+      // Times are compared in SQL: raw rows carry timestamps as strings, not Dates.
+      `SELECT k.id, k.tenant_id, k.name, k.secret_hash, k.scopes, t.slug, t.locale,
+              k.revoked_at IS NOT NULL AS revoked,
+              (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => ?)) AS stale
+         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+        WHERE k.prefix = ?`,
+      [LAST_USED_GRANULARITY_MS / 1000, parsed.prefix],
+    );
+    const key = rows[0];
+    // Compare the hash even for a revoked key, so both paths cost the same.
+    const matches = key ? sameHash(sha256(secret), key.secret_hash) : false;
+    if (!key || !matches || key.revoked) throw new InvalidCredentialsError();
+    if (key.stale) {
+      await this.conn.execute('UPDATE api_keys SET last_used_at = now() WHERE id = ?', [key.id]).catch((err: unknown) => {
+        this.logger.warn({ err, apiKeyId: key.id }, 'api key last_used_at update failed');
+      });
+    }
+    return {
+      tenantId: key.tenant_id,
+      tenantSlug: key.slug,
+      tenantLocale: key.locale,
+      subjectKind: SubjectKind.SUBJECT_KIND_API_KEY,
+      subjectId: key.id,
+      displayName: key.name,
+      email: '',
+      roles: [],
+      scopes: key.scopes,
+    };
+  }
+
+  async authenticateSession(token: string): Promise<Principal> {
+    if (!isWellFormedSessionToken(token)) throw new InvalidCredentialsError();
+    // One indexed lookup (sessions_token_hash_key) joined with the user and the tenant: roles are
+    // read fresh, so a role change applies to open sessions at once.
+    const rows = await this.conn.execute<UserRow[]>(
+      `SELECT u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles, t.slug, t.locale
+         FROM sessions s
+         JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+         JOIN tenants t ON t.id = s.tenant_id
+        WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > now()`,
+      [sha256(token)],
+    );
+    if (!rows[0]) throw new InvalidCredentialsError();
+    return userPrincipal(rows[0]);
+  }
+
+  async login(tenantSlug: string, email: string, password: string): Promise<{ token: string; expiresAt: Date; principal: Principal }> {
+    const normalized = email.trim().toLowerCase();
+    // Oversized input cannot match anything; refuse it before spending a hash on it.
+    if (tenantSlug.length > 63 || normalized.length > EMAIL_MAX || password.length > PASSWORD_MAX * 2) throw new InvalidCredentialsError();
+    const rows = await this.conn.execute<(UserRow & { password_hash: string })[]>(
+      `SELECT u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles, u.password_hash, t.slug, t.locale
+         FROM users u JOIN tenants t ON t.id = u.tenant_id
+        WHERE t.slug = ? AND u.email = ?`,
+      [tenantSlug, normalized],
+    );
+    const row = rows[0];
+    // An unknown tenant or e-mail still pays for one scrypt, so timing does not reveal accounts.
+    const ok = await verifyPassword(password, row ? row.password_hash : await dummyPasswordHash());
+    if (!row || !ok) throw new InvalidCredentialsError();
+
+    const token = generateSessionToken();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+    const em = this.orm.em.fork();
+    em.create(SessionSchema, { id: uuidv7(), tenantId: row.tenant_id, userId: row.user_id, tokenHash: sha256(token), createdAt: now, expiresAt });
+    await em.flush();
+    return { token, expiresAt, principal: userPrincipal(row) };
+  }
+
+  /** Idempotent: an unknown, malformed or already revoked token is not an error. */
+  async logout(token: string): Promise<void> {
+    if (!isWellFormedSessionToken(token)) return;
+    await this.conn.execute('UPDATE sessions SET revoked_at = now() WHERE token_hash = ? AND revoked_at IS NULL', [sha256(token)]);
+  }
+
+  async resolvePublicForm(publicFormId: string): Promise<{ tenantId: string; formId: string; name: string; tenantLocale: string }> {
+    const notFound = () => new NotFoundError('public form', publicFormId.slice(0, 64));
+    if (!isWellFormedPublicFormId(publicFormId)) throw notFound();
+    const rows = await this.conn.execute<{ id: string; tenant_id: string; name: string; locale: string }[]>(
+      `SELECT f.id, f.tenant_id, f.name, t.locale
+         FROM public_forms f JOIN tenants t ON t.id = f.tenant_id
+        WHERE f.id = ? AND f.enabled`,
+      [publicFormId],
+    );
+    const f = rows[0];
+    if (!f) throw notFound();
+    return { tenantId: f.tenant_id, formId: f.id, name: f.name, tenantLocale: f.locale };
+  }
+
+  async createTenant(actor: Actor, input: { name: string; slug: string; locale: string }): Promise<Tenant> {
+    if (actor.kind !== 'service') throw new DomainError('PERMISSION_DENIED', 'only a service may create tenants');
+    const v = new Violations();
+    const name = checkName(v, 'name', input.name);
+    const slug = checkSlug(v, 'slug', input.slug);
+    const locale = checkLocale(v, 'locale', input.locale);
+    v.throwIfAny();
+    try {
+      return await this.orm.em.fork().transactional(async (em) => {
+        const tenant = em.create(TenantSchema, { id: uuidv7(), name, slug, locale, createdAt: new Date() });
+        audit(em, tenant.id, actor, 'tenant.created', `tenant:${tenant.id}`, { name, slug, locale });
+        return tenant;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'tenants_slug_key')) throw new DomainError('ALREADY_EXISTS', `tenant slug "${slug}" is taken`, { violations: [{ field: 'slug', message: 'is taken' }] });
+      throw err;
+    }
+  }
+}
