@@ -1,0 +1,70 @@
+import { EntitySchema } from '@crm/db';
+import type { ChannelName, ContactAxisValue, MeaningAxisValue, NumberAxisValue, QualificationAxisValue, RequestStateName } from '../../domain/types';
+
+/** One inbound request (обращение). Optional text columns are NULL when absent. */
+export interface RequestRow {
+  id: string;
+  tenantId: string;
+  state: RequestStateName;
+  numberAxis: NumberAxisValue;
+  meaningAxis: MeaningAxisValue;
+  contactAxis: ContactAxisValue;
+  qualificationAxis: QualificationAxisValue;
+  channel: ChannelName;
+  name: string | null;
+  /** lower(name) computed in the application, so search does not depend on the database's locale. */
+  searchName: string | null;
+  /** E.164. */
+  phone: string | null;
+  /** Lower-cased. */
+  email: string | null;
+  message: string | null;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmContent: string | null;
+  utmTerm: string | null;
+  landingPage: string | null;
+  referrer: string | null;
+  publicFormId: string | null;
+  idempotencyKey: string | null;
+  /** sha256 of the normalised input (see domain/create-request.ts). */
+  fingerprint: string;
+  /** Millisecond precision (set by the application), so the list cursor round-trips exactly. */
+  createdAt: Date;
+  commentCount: number;
+}
+
+const text = (fieldName: string) => ({ type: 'text', fieldName, nullable: true }) as const;
+
+export const RequestSchema = new EntitySchema<RequestRow>({
+  name: 'Request',
+  tableName: 'requests',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    tenantId: { type: 'text', fieldName: 'tenant_id' },
+    state: { type: 'text' },
+    numberAxis: { type: 'text', fieldName: 'number_axis' },
+    meaningAxis: { type: 'text', fieldName: 'meaning_axis' },
+    contactAxis: { type: 'text', fieldName: 'contact_axis' },
+    qualificationAxis: { type: 'text', fieldName: 'qualification_axis' },
+    channel: { type: 'text' },
+    name: text('name'),
+    searchName: text('search_name'),
+    phone: text('phone'),
+    email: text('email'),
+    message: text('message'),
+    utmSource: text('utm_source'),
+    utmMedium: text('utm_medium'),
+    utmCampaign: text('utm_campaign'),
+    utmContent: text('utm_content'),
+    utmTerm: text('utm_term'),
+    landingPage: text('landing_page'),
+    referrer: text('referrer'),
+    publicFormId: text('public_form_id'),
+    idempotencyKey: text('idempotency_key'),
+    fingerprint: { type: 'text' },
+    createdAt: { type: 'datetime', fieldName: 'created_at', columnType: 'timestamptz' },
+    commentCount: { type: 'integer', fieldName: 'comment_count', default: 0 },
+  },
+});

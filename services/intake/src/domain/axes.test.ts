@@ -1,0 +1,23 @@
+import { classifyOnArrival } from './axes';
+
+describe('classifyOnArrival', () => {
+  it('a first request with a contact point is primary, unverified, unknown meaning, pending', () => {
+    expect(classifyOnArrival({ channel: 'web_form', phone: '+79991234567', email: null, seenContactBefore: false })).toEqual({
+      number: 'primary',
+      meaning: 'unknown',
+      contact: 'unverified',
+      qualification: 'pending',
+      channel: 'web_form',
+    });
+  });
+
+  it('is repeat when the tenant has seen the phone or the e-mail before', () => {
+    expect(classifyOnArrival({ channel: 'phone', phone: '+79991234567', email: null, seenContactBefore: true }).number).toBe('repeat');
+    expect(classifyOnArrival({ channel: 'email', phone: null, email: 'a@example.com', seenContactBefore: true }).number).toBe('repeat');
+  });
+
+  it('without any contact point: contact none and primary (nothing to match on)', () => {
+    const axes = classifyOnArrival({ channel: 'chat', phone: null, email: null, seenContactBefore: true });
+    expect(axes).toMatchObject({ number: 'primary', contact: 'none', channel: 'chat' });
+  });
+});

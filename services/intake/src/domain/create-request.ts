@@ -1,0 +1,155 @@
+import type { FieldViolation } from '@crm/errors';
+import type { CountryCode } from 'libphonenumber-js';
+import { isCountry, normaliseEmail, normalisePhone } from './contact-points';
+import { fingerprint } from './fingerprint';
+import { charLength, isChannel, type AttributionFields, type ChannelName } from './types';
+import { throwIfInvalid } from './validation';
+
+/** Limits on a new request (characters are Unicode code points, counted after trimming). */
+export const LIMITS = {
+  name: 200,
+  message: 5000,
+  utm: 200,
+  url: 2000,
+  idempotencyKey: 200,
+  publicFormId: 200,
+} as const;
+
+/** A CreateRequest as the caller sent it (strings may be empty; channel is '' when unspecified). */
+export interface CreateRequestInput {
+  channel: string;
+  name: string;
+  phone: string;
+  email: string;
+  message: string;
+  attribution: {
+    utmSource: string;
+    utmMedium: string;
+    utmCampaign: string;
+    utmContent: string;
+    utmTerm: string;
+    landingPage: string;
+    referrer: string;
+  };
+  idempotencyKey: string;
+  publicFormId: string;
+  /** ISO 3166-1 alpha-2; '' means the service's default. */
+  defaultCountry: string;
+}
+
+/** The validated, normalised request: every optional value is null when absent. */
+export interface NewRequest {
+  channel: ChannelName;
+  name: string | null;
+  /** E.164. */
+  phone: string | null;
+  /** Trimmed, lower-cased. */
+  email: string | null;
+  message: string | null;
+  attribution: AttributionFields;
+  publicFormId: string | null;
+}
+
+export interface PreparedCreate {
+  request: NewRequest;
+  idempotencyKey: string | null;
+  /** sha256 of the canonical JSON of `request` (the key and the parsing country are not part of it). */
+  fingerprint: string;
+}
+
+const UTM_FIELDS = [
+  ['utmSource', 'attribution.utm_source'],
+  ['utmMedium', 'attribution.utm_medium'],
+  ['utmCampaign', 'attribution.utm_campaign'],
+  ['utmContent', 'attribution.utm_content'],
+  ['utmTerm', 'attribution.utm_term'],
+] as const;
+
+const URL_FIELDS = [
+  ['landingPage', 'attribution.landing_page'],
+  ['referrer', 'attribution.referrer'],
+] as const;
+
+function optional(value: string | undefined): string | null {
+  const v = (value ?? '').trim();
+  return v === '' ? null : v;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Validates and normalises a new request; throws a ValidationError with a field violation for every
+ * problem at once. `fallbackCountry` is the service's default for parsing phones without a country code.
+ */
+export function prepareCreate(input: CreateRequestInput, fallbackCountry: CountryCode): PreparedCreate {
+  const violations: FieldViolation[] = [];
+  const tooLong = (field: string, value: string | null, max: number) => {
+    if (value !== null && charLength(value) > max) violations.push({ field, message: `must be at most ${max} characters` });
+  };
+
+  const channel = input.channel;
+  if (channel === '') violations.push({ field: 'channel', message: 'is required' });
+  else if (!isChannel(channel)) violations.push({ field: 'channel', message: 'is not a known channel' });
+
+  let country: CountryCode = fallbackCountry;
+  const countryInput = input.defaultCountry.trim().toUpperCase();
+  if (countryInput !== '') {
+    if (isCountry(countryInput)) country = countryInput;
+    else violations.push({ field: 'default_country', message: 'must be a supported ISO 3166-1 alpha-2 country code' });
+  }
+
+  const name = optional(input.name);
+  tooLong('name', name, LIMITS.name);
+  const message = optional(input.message);
+  tooLong('message', message, LIMITS.message);
+
+  let phone: string | null = null;
+  const rawPhone = optional(input.phone);
+  if (rawPhone !== null) {
+    const r = normalisePhone(rawPhone, country);
+    if (r.ok) phone = r.value;
+    else violations.push({ field: 'phone', message: r.problem });
+  }
+  let email: string | null = null;
+  const rawEmail = optional(input.email);
+  if (rawEmail !== null) {
+    const r = normaliseEmail(rawEmail);
+    if (r.ok) email = r.value;
+    else violations.push({ field: 'email', message: r.problem });
+  }
+  if (channel === 'web_form' && rawPhone === null && rawEmail === null) {
+    violations.push({ field: 'phone', message: 'or e-mail is required for a web form request' });
+    violations.push({ field: 'email', message: 'or phone is required for a web form request' });
+  }
+
+  const attribution = {} as AttributionFields;
+  for (const [key, field] of UTM_FIELDS) {
+    attribution[key] = optional(input.attribution[key]);
+    tooLong(field, attribution[key], LIMITS.utm);
+  }
+  for (const [key, field] of URL_FIELDS) {
+    const value = optional(input.attribution[key]);
+    attribution[key] = value;
+    if (value === null) continue;
+    if (charLength(value) > LIMITS.url) violations.push({ field, message: `must be at most ${LIMITS.url} characters` });
+    else if (!isHttpUrl(value)) violations.push({ field, message: 'must be an http(s) URL' });
+  }
+
+  const publicFormId = optional(input.publicFormId);
+  tooLong('public_form_id', publicFormId, LIMITS.publicFormId);
+  if (publicFormId !== null && channel !== 'web_form') violations.push({ field: 'public_form_id', message: 'is only allowed for the web_form channel' });
+
+  const idempotencyKey = optional(input.idempotencyKey);
+  tooLong('idempotency_key', idempotencyKey, LIMITS.idempotencyKey);
+
+  throwIfInvalid('CreateRequest', violations);
+  const request: NewRequest = { channel: channel as ChannelName, name, phone, email, message, attribution, publicFormId };
+  return { request, idempotencyKey, fingerprint: fingerprint(request) };
+}

@@ -1,0 +1,68 @@
+import { DomainError, type FieldViolation } from '@crm/errors';
+import { encodeCursor } from './cursor';
+import { escapeLike, prepareListFilter, searchQuery, type ListRequestsInput } from './list-filter';
+
+const empty: ListRequestsInput = { states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '' };
+
+function violations(over: Partial<ListRequestsInput>): FieldViolation[] {
+  try {
+    prepareListFilter({ ...empty, ...over }, 'RU');
+  } catch (err) {
+    expect((err as DomainError).code).toBe('INVALID_ARGUMENT');
+    return (err as DomainError).violations;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('prepareListFilter', () => {
+  it('defaults: page size 25, no filters', () => {
+    expect(prepareListFilter(empty, 'RU')).toEqual({ states: [], channels: [], createdFrom: null, createdTo: null, query: null, pageSize: 25, after: null });
+  });
+
+  it('accepts filters and a cursor', () => {
+    const cursor = { createdAt: '2026-11-27T10:00:00.000Z', id: '01936f5e-1234-7abc-8def-0123456789ab' };
+    const f = prepareListFilter(
+      { states: ['new', 'trash'], channels: ['web_form'], createdFrom: '2026-11-01T00:00:00Z', createdTo: '2026-12-01T00:00:00+03:00', query: ' Ivan ', pageSize: 100, cursor: encodeCursor(cursor) },
+      'RU',
+    );
+    expect(f).toMatchObject({ states: ['new', 'trash'], channels: ['web_form'], pageSize: 100, after: cursor, query: { text: 'ivan', digits: null, phone: null } });
+  });
+
+  it('page_size above 100 or negative is rejected, not clamped', () => {
+    expect(violations({ pageSize: 101 })).toEqual([{ field: 'page_size', message: 'must be between 1 and 100 (0 means 25)' }]);
+    expect(violations({ pageSize: -1 })).toEqual([{ field: 'page_size', message: 'must be between 1 and 100 (0 means 25)' }]);
+  });
+
+  it('rejects unknown states/channels, bad timestamps, an inverted range and a malformed cursor', () => {
+    expect(violations({ states: ['new', ''], channels: [''] })).toEqual([
+      { field: 'states[1]', message: 'is not a known state' },
+      { field: 'channels[0]', message: 'is not a known channel' },
+    ]);
+    expect(violations({ createdFrom: '2026-11-01', createdTo: 'yesterday' })).toEqual([
+      { field: 'created_from', message: 'must be an RFC 3339 timestamp' },
+      { field: 'created_to', message: 'must be an RFC 3339 timestamp' },
+    ]);
+    expect(violations({ createdFrom: '2026-12-01T00:00:00Z', createdTo: '2026-11-01T00:00:00Z' })).toEqual([{ field: 'created_to', message: 'must not be before created_from' }]);
+    expect(violations({ cursor: 'garbage!' })).toEqual([{ field: 'cursor', message: 'is malformed: pass the next_cursor of the previous page unchanged' }]);
+    expect(violations({ query: 'q'.repeat(201) })).toEqual([{ field: 'query', message: 'must be at most 200 characters' }]);
+  });
+});
+
+describe('searchQuery', () => {
+  it('text is lower-cased; digits only for phone-like input', () => {
+    expect(searchQuery('ИВАН', 'RU')).toEqual({ text: 'иван', digits: null, phone: null });
+    expect(searchQuery('ivan1@example.com', 'RU')).toEqual({ text: 'ivan1@example.com', digits: null, phone: null });
+    expect(searchQuery('123-45', 'RU')).toEqual({ text: '123-45', digits: '12345', phone: null });
+  });
+
+  it('a whole phone number in any format is also read as E.164', () => {
+    expect(searchQuery('8 (999) 123-45-67', 'RU')).toMatchObject({ digits: '89991234567', phone: '+79991234567' });
+    expect(searchQuery('+7 999 123 45 67', 'RU')).toMatchObject({ digits: '79991234567', phone: '+79991234567' });
+  });
+});
+
+describe('escapeLike', () => {
+  it('escapes LIKE wildcards and the escape character', () => {
+    expect(escapeLike('50%_off\\')).toBe('50\\%\\_off\\\\');
+  });
+});
