@@ -1,18 +1,60 @@
 /**
- * `npm start`: brings the platform up on the local stack. Services do not exist yet (they arrive with
- * the next issues); for now it starts the engines, creates the registry's topics and says so.
+ * `npm start`: the whole platform on the local stack. Starts the engines, creates the registry's
+ * topics, builds the web UI when needed, runs every service and the gateway as separate processes,
+ * creates the demo tenant on first run and prints how to use it. Ctrl+C stops the processes (the
+ * engines keep running: `npm run stack:down` stops them).
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDemoTenant } from './demo';
+import { ROOT, startPlatformProcesses } from './platform';
+import { loadConfig, stackUp } from './stack';
 import { createRegistryTopics } from './topics-create';
-import { stackUp } from './stack';
 
 async function main() {
   const info = await stackUp();
-  const created = await createRegistryTopics(info.env.KAFKA_BROKERS.split(','));
-  console.log('');
-  for (const [k, v] of Object.entries(info.env)) console.log(`${k}=${v}`);
-  console.log(`\ntopics: ${created.length ? `created ${created.join(', ')}` : 'all registry topics exist'}`);
-  console.log('\nSales 2.0: the local stack is up (PostgreSQL, Kafka, ClickHouse). No services exist yet, so there is');
-  console.log('no demo tenant or API key to print; `npm run stack:status` shows the engines, `npm run stack:down` stops them.');
+  const env = info.env as { DATABASE_URL: string; KAFKA_BROKERS: string; CLICKHOUSE_URL: string };
+  const created = await createRegistryTopics(env.KAFKA_BROKERS.split(','));
+  if (created.length) console.log(`topics created: ${created.join(', ')}`);
+
+  if (!existsSync(join(ROOT, 'web', 'dist', 'index.html')) || process.env.CRM_BUILD_WEB === '1') {
+    console.log('building the web UI…');
+    const r = spawnSync('npm', ['run', '--silent', 'build', '-w', '@crm/web'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('the web UI did not build');
+  }
+
+  const runDir = loadConfig().runDir;
+  const logDir = join(runDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const port = Number(process.env.CRM_HTTP_PORT ?? 8080);
+  console.log('starting identity, intake, reporting and the gateway…');
+  const platform = await startPlatformProcesses(env, { logDir, ports: { gateway: port }, logLevel: process.env.LOG_LEVEL ?? 'info' });
+  const demo = await ensureDemoTenant(platform.addr.identity, join(runDir, 'demo.json'));
+  const url = `http://localhost:${port}`;
+  console.log(`
+Sales 2.0 is running.
+
+  Web UI          ${url}/            tenant "${demo.tenantSlug}", e-mail ${demo.email}, password ${demo.password}
+  API docs        ${url}/docs        (OpenAPI: ${url}/openapi.json)
+  Demo form       ${url}/demo/form?form=${demo.publicFormId}&utm_source=demo&utm_campaign=launch
+  API key         ${demo.apiKey}
+  Public form id  ${demo.publicFormId}
+
+  curl -H 'Authorization: Bearer ${demo.apiKey}' ${url}/v1/requests
+
+Logs: ${logDir}. Ctrl+C stops the services; \`npm run stack:down\` stops the engines.`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping the services…');
+    await platform.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 
 main().catch((err) => {

@@ -1,0 +1,100 @@
+import { Role, SubjectKind, type Principal } from '@crm/contracts/crm/identity/v1/identity';
+import { DomainError } from '@crm/errors';
+import type { TenantContext } from '@crm/grpc';
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Clients } from './clients';
+import { readCookie } from './cookies';
+
+export const SESSION_COOKIE = 'crm_session';
+/** Cookie-authenticated unsafe requests must carry this header (a cross-site form cannot set it). */
+export const CSRF_HEADER = 'x-crm-csrf';
+
+/** The calls the gateway makes before it knows the tenant (identity ignores the tenant of these). */
+export const PLATFORM: TenantContext = { tenantId: 'platform', callerId: 'gateway', callerKind: 'service' };
+
+export type Scope = 'requests:read' | 'requests:write' | 'reports:read' | 'identity:admin';
+
+const ROLE_SCOPES: Record<number, Scope[]> = {
+  [Role.ROLE_ADMIN]: ['requests:read', 'requests:write', 'reports:read', 'identity:admin'],
+  [Role.ROLE_HEAD_OF_SALES]: ['requests:read', 'requests:write', 'reports:read'],
+  [Role.ROLE_SELLER]: ['requests:read', 'requests:write'],
+  [Role.ROLE_ANALYST]: ['requests:read', 'reports:read'],
+};
+
+export interface Caller {
+  principal: Principal;
+  via: 'api_key' | 'session';
+  scopes: Set<string>;
+  tenant: TenantContext;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+/**
+ * Authenticates `Authorization: Bearer <api key>` or the session cookie with identity, caching the
+ * answer for a short time (AUTH_CACHE_TTL_MS) keyed by a hash of the credential, never the credential.
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, { caller: Caller; until: number }>();
+
+  constructor(
+    private readonly clients: Clients,
+    private readonly ttlMs: number,
+  ) {}
+
+  async authenticate(req: FastifyRequest): Promise<Caller> {
+    const header = req.headers.authorization;
+    let credential: { apiKey: string } | { sessionToken: string };
+    let via: Caller['via'];
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S{8,512})$/i.exec(header);
+      if (!m) throw new DomainError('UNAUTHENTICATED', 'use Authorization: Bearer <api key>');
+      credential = { apiKey: m[1] };
+      via = 'api_key';
+    } else {
+      const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (!token) throw new DomainError('UNAUTHENTICATED', 'authentication required: an API key (Authorization: Bearer) or a session');
+      credential = { sessionToken: token };
+      via = 'session';
+    }
+    const key = createHash('sha256').update(JSON.stringify(credential)).digest('base64url');
+    const hit = this.cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.caller;
+
+    const res = await this.clients.identity.authenticate(
+      { credential: 'apiKey' in credential ? { $case: 'apiKey', value: credential.apiKey } : { $case: 'sessionToken', value: credential.sessionToken } },
+      PLATFORM,
+    );
+    const caller = toCaller(res.principal!, via);
+    if (this.ttlMs > 0) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(key, { caller, until: Date.now() + this.ttlMs });
+    }
+    return caller;
+  }
+
+  /** Forgets a credential at once (logout on this replica). */
+  forgetSession(token: string): void {
+    this.cache.delete(createHash('sha256').update(JSON.stringify({ sessionToken: token })).digest('base64url'));
+  }
+}
+
+/** What the gateway knows about whoever makes a call, from identity's principal. */
+export function toCaller(principal: Principal, via: Caller['via']): Caller {
+  const isKey = principal.subjectKind === SubjectKind.SUBJECT_KIND_API_KEY;
+  return {
+    principal,
+    via,
+    scopes: new Set<string>(isKey ? principal.scopes : principal.roles.flatMap((r) => ROLE_SCOPES[r] ?? [])),
+    tenant: { tenantId: principal.tenantId, callerId: principal.subjectId, callerKind: isKey ? 'api_key' : 'user' },
+  };
+}
+
+export function requireScope(caller: Caller, scope: Scope): void {
+  if (!caller.scopes.has(scope)) throw new DomainError('PERMISSION_DENIED', `this credential lacks the scope ${scope}`);
+}

@@ -1,0 +1,55 @@
+/**
+ * `/demo/form?form=<public form id>`: a customer's "contact us" page as a site would embed it. It posts
+ * to the public form endpoint with the page's UTM tags, with no secret in the browser.
+ */
+export function demoFormHtml(): string {
+  return `<!doctype html>
+<html lang="ru">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Свяжитесь с нами — демо</title>
+<style>
+  body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; color: #1c2430; }
+  label { display: block; margin: .8rem 0 .2rem; font-weight: 600; }
+  input, textarea { width: 100%; padding: .55rem; border: 1px solid #b8c2cc; border-radius: 6px; font: inherit; box-sizing: border-box; }
+  button { margin-top: 1rem; padding: .6rem 1.4rem; border: 0; border-radius: 6px; background: #2456d3; color: #fff; font: inherit; cursor: pointer; }
+  .hp { position: absolute; left: -10000px; }
+  #status { margin-top: 1rem; }
+</style>
+</head>
+<body>
+<h1>Свяжитесь с нами</h1>
+<p>Оставьте телефон или e-mail — мы перезвоним.</p>
+<form id="contact">
+  <label for="name">Имя</label><input id="name" name="name" maxlength="200" autocomplete="name">
+  <label for="phone">Телефон</label><input id="phone" name="phone" maxlength="64" autocomplete="tel">
+  <label for="email">E-mail</label><input id="email" name="email" type="email" maxlength="320" autocomplete="email">
+  <label for="message">Сообщение</label><textarea id="message" name="message" rows="4" maxlength="5000"></textarea>
+  <div class="hp" aria-hidden="true"><label for="website">Website</label><input id="website" name="website" tabindex="-1" autocomplete="off"></div>
+  <button type="submit">Отправить</button>
+</form>
+<p id="status" role="status"></p>
+<script>
+  const params = new URLSearchParams(location.search);
+  const formId = params.get('form');
+  const status = document.getElementById('status');
+  if (!formId) status.textContent = 'Add ?form=<public form id> to the address.';
+  document.getElementById('contact').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = Object.fromEntries(new FormData(e.target).entries());
+    for (const k of Object.keys(data)) if (data[k] === '') delete data[k];
+    for (const k of ['utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'utm_term']) if (params.get(k)) data[k] = params.get(k);
+    data.page_url = location.href;
+    if (document.referrer) data.referrer = document.referrer;
+    status.textContent = 'Отправляем…';
+    const res = await fetch('/v1/forms/' + encodeURIComponent(formId) + '/submissions', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data),
+    });
+    if (res.ok) { status.textContent = 'Спасибо! Мы свяжемся с вами.'; e.target.reset(); }
+    else { const p = await res.json().catch(() => ({})); status.textContent = 'Ошибка: ' + (p.detail || res.status); }
+  });
+</script>
+</body>
+</html>`;
+}

@@ -1,0 +1,82 @@
+import {
+  channelFromJSON,
+  channelToJSON,
+  contactAxisToJSON,
+  meaningAxisToJSON,
+  numberAxisToJSON,
+  qualificationAxisToJSON,
+  requestStateFromJSON,
+  requestStateToJSON,
+  type Channel,
+  type Comment,
+  type Request,
+  type RequestState,
+} from '@crm/contracts/crm/intake/v1/request';
+
+/** `CHANNEL_WEB_FORM` → `web_form`: the REST API speaks the DOMAIN.md words. */
+function out(prefix: string, name: string): string {
+  return name.startsWith(prefix) ? name.slice(prefix.length).toLowerCase() : name.toLowerCase();
+}
+
+export const CHANNELS = ['phone', 'chat', 'email', 'signup', 'web_form'] as const;
+export const STATES = ['new', 'assigned', 'in_progress', 'converted', 'attached', 'deferred', 'trash', 'closed'] as const;
+
+export const channelIn = (s: string): Channel => channelFromJSON(`CHANNEL_${s.toUpperCase()}`);
+export const stateIn = (s: string): RequestState => requestStateFromJSON(`REQUEST_STATE_${s.toUpperCase()}`);
+
+export function requestOut(r: Request) {
+  const a = r.attribution;
+  return {
+    id: r.id,
+    state: out('REQUEST_STATE_', requestStateToJSON(r.state)),
+    channel: out('CHANNEL_', channelToJSON(r.axes?.channel ?? 0)),
+    axes: {
+      number: out('NUMBER_AXIS_', numberAxisToJSON(r.axes?.number ?? 0)),
+      meaning: out('MEANING_AXIS_', meaningAxisToJSON(r.axes?.meaning ?? 0)),
+      contact: out('CONTACT_AXIS_', contactAxisToJSON(r.axes?.contact ?? 0)),
+      qualification: out('QUALIFICATION_AXIS_', qualificationAxisToJSON(r.axes?.qualification ?? 0)),
+      channel: out('CHANNEL_', channelToJSON(r.axes?.channel ?? 0)),
+    },
+    name: r.name,
+    phone: r.phone,
+    email: r.email,
+    message: r.message,
+    attribution: {
+      utm_source: a?.utmSource ?? '',
+      utm_medium: a?.utmMedium ?? '',
+      utm_campaign: a?.utmCampaign ?? '',
+      utm_content: a?.utmContent ?? '',
+      utm_term: a?.utmTerm ?? '',
+      landing_page: a?.landingPage ?? '',
+      referrer: a?.referrer ?? '',
+    },
+    comment_count: r.commentCount,
+    created_at: r.createdAt,
+  };
+}
+
+export function commentOut(c: Comment) {
+  return { id: c.id, request_id: c.requestId, author_id: c.authorId, text: c.text, created_at: c.createdAt };
+}
+
+export interface AttributionIn {
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_content?: string;
+  utm_term?: string;
+  landing_page?: string;
+  referrer?: string;
+}
+
+export function attributionIn(a: AttributionIn = {}) {
+  return {
+    utmSource: a.utm_source ?? '',
+    utmMedium: a.utm_medium ?? '',
+    utmCampaign: a.utm_campaign ?? '',
+    utmContent: a.utm_content ?? '',
+    utmTerm: a.utm_term ?? '',
+    landingPage: a.landing_page ?? '',
+    referrer: a.referrer ?? '',
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The platform for cross-service tests: identity and intake (and reporting when asked) started
+ * in-process on real gRPC ports against per-run databases and topics, the gateway on a real HTTP port,
+ * and two tenants, each with an admin user, an API key and a public form made through identity's API.
+ */
+import { parseConfig } from '@crm/config';
+import { IdentityServiceService, Role } from '@crm/contracts/crm/identity/v1/identity';
+import { createClient } from '@crm/grpc';
+import { createTestDatabase, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { Authenticator } from '@crm/gateway/src/auth';
+import { buildGateway } from '@crm/gateway/src/app';
+import { closeClients, createClients } from '@crm/gateway/src/clients';
+import { gatewayEnv } from '@crm/gateway/src/config';
+import { RequestFeed } from '@crm/gateway/src/realtime';
+import { identityEnv, startIdentity } from '@crm/identity/src/app';
+import { intakeEnv, startIntake } from '@crm/intake/src/app';
+import { createRunTopics, kafkaFor } from './kafka';
+
+export interface TestTenant {
+  id: string;
+  slug: string;
+  apiKey: string;
+  keyId: string;
+  formId: string;
+  adminEmail: string;
+  adminPassword: string;
+}
+
+export interface Platform {
+  base: string;
+  identityAddr: string;
+  intakeDbUrl: string;
+  tenants: Record<'a' | 'b', TestTenant>;
+  stop(): Promise<void>;
+}
+
+export const ADMIN_PASSWORD = 'correct horse battery';
+
+export async function startPlatform(opts: { gatewayEnv?: Record<string, string>; webDist?: string } = {}): Promise<Platform> {
+  const logger = testLogger('platform');
+  const urls = stackUrls();
+  const suffix = `.${uniqueName('pf')}`;
+  await createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix);
+  const dbs: TestDatabase[] = [await createTestDatabase('pf_identity'), await createTestDatabase('pf_intake')];
+  const common = { KAFKA_BROKERS: urls.kafkaBrokers.join(','), GRPC_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TOPIC_SUFFIX: suffix };
+  const identity = await startIdentity(parseConfig(identityEnv, { ...common, DATABASE_URL: dbs[0].url }));
+  const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url }));
+
+  const env = parseConfig(gatewayEnv, {
+    IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`,
+    INTAKE_GRPC_ADDR: `127.0.0.1:${intake.grpc.port}`,
+    REPORTING_GRPC_ADDR: '127.0.0.1:1',
+    KAFKA_BROKERS: urls.kafkaBrokers.join(','),
+    TOPIC_SUFFIX: suffix,
+    BODY_LIMIT_BYTES: '16384',
+    FORM_RATE_PER_IP: '1000',
+    AUTH_CACHE_TTL_MS: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(opts.webDist ? { WEB_DIST_DIR: opts.webDist } : {}),
+    ...opts.gatewayEnv,
+  });
+  const clients = createClients({ identity: env.IDENTITY_GRPC_ADDR, intake: env.INTAKE_GRPC_ADDR, reporting: env.REPORTING_GRPC_ADDR });
+  const feed = new RequestFeed({ brokers: env.KAFKA_BROKERS, topicSuffix: env.TOPIC_SUFFIX, logger });
+  await feed.start();
+  const app = await buildGateway({ env, clients, logger, feed, auth: new Authenticator(clients, env.AUTH_CACHE_TTL_MS) });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+
+  const admin = createClient(IdentityServiceService, { address: env.IDENTITY_GRPC_ADDR });
+  const svc = { tenantId: 'platform', callerId: 'test', callerKind: 'service' as const };
+  const tenants = {} as Record<'a' | 'b', TestTenant>;
+  for (const name of ['a', 'b'] as const) {
+    const slug = `t-${name}-${uniqueName('x').replace(/_/g, '-')}`.slice(0, 60);
+    const t = (await admin.createTenant({ name: `Tenant ${name.toUpperCase()}`, slug, locale: name === 'a' ? 'ru' : 'en' }, svc)).tenant!;
+    const ctx = { tenantId: t.id, callerId: 'test', callerKind: 'service' as const };
+    const adminEmail = `admin@${name}.test`;
+    await admin.createUser({ email: adminEmail, displayName: `Admin ${name.toUpperCase()}`, password: ADMIN_PASSWORD, roles: [Role.ROLE_ADMIN] }, ctx);
+    const key = await admin.createApiKey({ name: 'test', scopes: ['requests:read', 'requests:write', 'reports:read'] }, ctx);
+    const form = (await admin.createPublicForm({ name: 'Contact us' }, ctx)).form!;
+    tenants[name] = { id: t.id, slug, apiKey: key.secret, keyId: key.key!.id, formId: form.id, adminEmail, adminPassword: ADMIN_PASSWORD };
+  }
+  admin.close();
+
+  return {
+    base,
+    identityAddr: env.IDENTITY_GRPC_ADDR,
+    intakeDbUrl: dbs[1].url,
+    tenants,
+    stop: async () => {
+      await app.close();
+      await feed.stop();
+      closeClients(clients);
+      await intake.stop();
+      await identity.stop();
+      for (const d of dbs) await d.drop();
+    },
+  };
+}
