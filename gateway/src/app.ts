@@ -1,3 +1,4 @@
+import { DomainError } from '@crm/errors';
 import type { Logger } from '@crm/logger';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
@@ -7,6 +8,7 @@ import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { CSRF_HEADER, type Authenticator } from './auth';
 import { demoFormHtml } from './demo-form';
+import { FixedWindowLimiter } from './limiter';
 import type { Clients } from './clients';
 import type { GatewayEnv } from './config';
 import type { RequestFeed } from './realtime';
@@ -79,9 +81,15 @@ export async function buildGateway(deps: GatewayDeps) {
   });
 
   // Authentication before the body is parsed: a wrong key is a 401 whatever the body.
-  app.addHook('onRequest', async (req) => {
+  const perCredential = new FixedWindowLimiter(deps.env.API_RATE_PER_CREDENTIAL);
+  app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/') || req.routeOptions.config?.public || req.method === 'OPTIONS') return;
     req.caller = await deps.auth.authenticate(req);
+    const wait = perCredential.hit(req.caller.tenant.callerId);
+    if (wait) {
+      reply.header('retry-after', String(wait));
+      throw new DomainError('RESOURCE_EXHAUSTED', 'too many requests for this credential; slow down');
+    }
     if (req.caller.via === 'session' && UNSAFE.has(req.method) && req.headers[CSRF_HEADER] !== '1') {
       throw Object.assign(new Error(`cookie-authenticated ${req.method} needs the ${CSRF_HEADER}: 1 header`), { statusCode: 403 });
     }

@@ -215,6 +215,21 @@ describe('gateway → identity, intake', () => {
     }
   });
 
+  it('limits calls per credential with 429 and Retry-After', async () => {
+    // startPlatform's gateway allows 300 calls per credential per minute; a fresh key spends them.
+    const admin = createClient(IdentityServiceService, { address: platform.identityAddr });
+    const key = await admin.createApiKey({ name: 'greedy', scopes: ['requests:read'] }, { tenantId: tenants.b.id, callerId: 'e2e', callerKind: 'service' });
+    admin.close();
+    let limited: Awaited<ReturnType<typeof api>> | undefined;
+    for (let i = 0; i < 400 && !limited; i += 50) {
+      const batch = await Promise.all(Array.from({ length: 50 }, () => api('/v1/me', { key: key.secret })));
+      limited = batch.find((r) => r.status === 429);
+    }
+    expect(limited?.status).toBe(429);
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited?.type).toContain('application/problem+json');
+  });
+
   it('serves the OpenAPI 3.1 document and the docs page', async () => {
     const doc = await api('/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');

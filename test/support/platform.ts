@@ -54,6 +54,7 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     TOPIC_SUFFIX: suffix,
     BODY_LIMIT_BYTES: '16384',
     FORM_RATE_PER_IP: '1000',
+    API_RATE_PER_CREDENTIAL: '300',
     AUTH_CACHE_TTL_MS: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(opts.webDist ? { WEB_DIST_DIR: opts.webDist } : {}),
