@@ -19,6 +19,8 @@ const steps = [
   ['proto:lint', process.execPath, [join(root, 'tools', 'scripts', 'buf.mjs'), 'lint']],
   ['proto:breaking', process.execPath, [join(root, 'tools', 'scripts', 'buf.mjs'), 'breaking']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
+  ['typecheck:web', 'npm', ['run', '--silent', 'typecheck', '-w', '@crm/web']],
+  ['build:web', 'npm', ['run', '--silent', 'build', '-w', '@crm/web']],
   ['unit', bin('jest'), ['--selectProjects', 'unit', '--json', `--outputFile=${join(reports, 'unit.json')}`]],
   [
     'integration',

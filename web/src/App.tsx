@@ -1,0 +1,122 @@
+/**
+ * The shell: who is logged in (`GET /v1/me`), the live feed while logged in, the header and the routes
+ * `/login`, `/requests`, `/requests/:id`.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { api, setUnauthorizedHandler, type Me } from './api';
+import { Header } from './components/Header';
+import { useI18n } from './i18n';
+import { LiveFeed, LiveProvider } from './live';
+import { JournalPage } from './pages/JournalPage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { RequestPage } from './pages/RequestPage';
+import { matchPath, navigate, useLocation } from './router';
+
+type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'user'; me: Me };
+
+/** Only a path inside the app is followed after login (never another origin). */
+function safeNext(next: string | null): string {
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/requests';
+}
+
+export function App() {
+  const { t, applyTenantLocale } = useI18n();
+  const location = useLocation();
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+  const [feed, setFeed] = useState<LiveFeed | null>(null);
+
+  const loggedIn = useCallback(
+    (me: Me) => {
+      applyTenantLocale(me.locale);
+      setSession({ state: 'user', me });
+    },
+    [applyTenantLocale],
+  );
+
+  useEffect(() => {
+    let cancelled = false;
+    api.me().then(
+      (me) => !cancelled && loggedIn(me),
+      () => !cancelled && setSession({ state: 'anonymous' }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [loggedIn]);
+
+  // Any 401 from the API means the session is over: back to the login page.
+  useEffect(() => {
+    setUnauthorizedHandler(() => setSession({ state: 'anonymous' }));
+    return () => setUnauthorizedHandler(undefined);
+  }, []);
+
+  // One live connection while logged in.
+  const userId = session.state === 'user' ? session.me.subject_id : null;
+  useEffect(() => {
+    if (!userId) return;
+    const f = new LiveFeed();
+    f.start();
+    setFeed(f);
+    return () => {
+      f.stop();
+      setFeed(null);
+    };
+  }, [userId]);
+
+  // Route guards: anonymous users see the login page; logged-in users skip it.
+  const onLogin = location.path === '/login';
+  useEffect(() => {
+    if (session.state === 'anonymous' && !onLogin) {
+      const here = location.path + (location.query ? `?${location.query}` : '');
+      navigate(location.path === '/' ? '/login' : `/login?next=${encodeURIComponent(here)}`, { replace: true });
+    } else if (session.state === 'user' && (onLogin || location.path === '/')) {
+      navigate(onLogin ? safeNext(new URLSearchParams(location.query).get('next')) : '/requests', { replace: true });
+    }
+  }, [session.state, onLogin, location.path, location.query]);
+
+  useEffect(() => {
+    document.title = t('app.name');
+  }, [t]);
+
+  const logout = async () => {
+    try {
+      await api.logout();
+    } catch {
+      // Already logged out or offline: the cookie is useless either way; show the login page.
+    }
+    setSession({ state: 'anonymous' });
+    navigate('/login');
+  };
+
+  if (session.state === 'loading') {
+    return (
+      <p className="page-status" role="status">
+        {t('app.loading')}
+      </p>
+    );
+  }
+
+  if (session.state === 'anonymous') {
+    return onLogin ? <LoginPage onLoggedIn={loggedIn} /> : null;
+  }
+
+  const me = session.me;
+  let page = <NotFoundPage />;
+  const request = matchPath('/requests/:id', location.path);
+  if (location.path === '/requests') page = <JournalPage />;
+  else if (request) page = <RequestPage key={request.id} id={request.id} me={me} />;
+  else if (onLogin || location.path === '/') page = <></>;
+
+  return (
+    <LiveProvider feed={feed}>
+      <a className="skip-link" href="#main">
+        {t('app.skip')}
+      </a>
+      <Header me={me} onLogout={logout} />
+      <main id="main" className="main">
+        {page}
+      </main>
+    </LiveProvider>
+  );
+}

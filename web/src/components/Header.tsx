@@ -1,0 +1,36 @@
+import type { Me } from '../api';
+import { useI18n } from '../i18n';
+import { Link, useLocation } from '../router';
+import { LangSwitch } from './LangSwitch';
+
+export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
+  const { t } = useI18n();
+  const { path } = useLocation();
+  return (
+    <header className="header">
+      <div className="header-inner">
+        <Link to="/requests" className="brand">
+          {t('app.name')}
+        </Link>
+        <nav aria-label={t('header.nav')} className="header-nav">
+          <Link to="/requests" aria-current={path === '/requests' ? 'page' : undefined}>
+            {t('header.journal')}
+          </Link>
+        </nav>
+        <div className="header-user">
+          <span className="user-name" data-testid="user-name">
+            {me.display_name || me.email}
+          </span>
+          <span className="tenant" data-testid="tenant" title={me.tenant_slug}>
+            <span className="visually-hidden">{t('header.tenant')}: </span>
+            {me.tenant_slug}
+          </span>
+          <LangSwitch />
+          <button type="button" className="button-secondary" data-testid="logout" onClick={onLogout}>
+            {t('header.logout')}
+          </button>
+        </div>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * The journal's filters: kept in the page's query string (so back/forward and a shared link keep them),
+ * turned into the API's filters, and matched against a live event.
+ */
+import { CHANNELS, STATES, type CrmRequest, type RequestFilters } from './api';
+
+export interface JournalFilters {
+  states: string[];
+  channels: string[];
+  /** Local calendar dates, YYYY-MM-DD (from `<input type="date">`); '' = no bound. */
+  from: string;
+  to: string;
+  q: string;
+}
+
+export const NO_FILTERS: JournalFilters = { states: [], channels: [], from: '', to: '', q: '' };
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function filtersFromSearch(s: URLSearchParams): JournalFilters {
+  const known = (list: readonly string[], values: string[]) => list.filter((v) => values.includes(v));
+  const date = (v: string | null) => (v && DATE_RE.test(v) ? v : '');
+  return {
+    states: known(STATES, s.getAll('state')),
+    channels: known(CHANNELS, s.getAll('channel')),
+    from: date(s.get('from')),
+    to: date(s.get('to')),
+    q: (s.get('q') ?? '').slice(0, 200),
+  };
+}
+
+export function filtersToSearch(f: JournalFilters): string {
+  const p = new URLSearchParams();
+  for (const s of f.states) p.append('state', s);
+  for (const c of f.channels) p.append('channel', c);
+  if (f.from) p.set('from', f.from);
+  if (f.to) p.set('to', f.to);
+  if (f.q.trim()) p.set('q', f.q.trim());
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+export function hasFilters(f: JournalFilters): boolean {
+  return f.states.length > 0 || f.channels.length > 0 || f.from !== '' || f.to !== '' || f.q.trim() !== '';
+}
+
+/** Local midnight of a YYYY-MM-DD date, plus `days`. */
+function localMidnight(date: string, days = 0): Date {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(y, m - 1, d + days);
+}
+
+/** The API's filters: dates become the user's local day bounds (`to` is inclusive, so its next midnight). */
+export function toApiFilters(f: JournalFilters): RequestFilters {
+  return {
+    states: f.states,
+    channels: f.channels,
+    createdFrom: f.from ? localMidnight(f.from).toISOString() : undefined,
+    createdTo: f.to ? localMidnight(f.to, 1).toISOString() : undefined,
+    q: f.q.trim() || undefined,
+  };
+}
+
+/**
+ * Whether a request pushed by the live feed belongs in the journal as filtered. State, channel and dates
+ * are decided here; the text search is left to the server (`needsServerCheck`), whose matching
+ * (names, e-mails, phone numbers in any notation) the UI does not imitate.
+ */
+export function matchesLocally(r: CrmRequest, f: JournalFilters): boolean {
+  if (f.states.length && !f.states.includes(r.state)) return false;
+  if (f.channels.length && !f.channels.includes(r.channel)) return false;
+  const api = toApiFilters(f);
+  const at = Date.parse(r.created_at);
+  if (api.createdFrom && at < Date.parse(api.createdFrom)) return false;
+  if (api.createdTo && at >= Date.parse(api.createdTo)) return false;
+  return true;
+}
+
+export function needsServerCheck(f: JournalFilters): boolean {
+  return f.q.trim() !== '';
+}

@@ -1,0 +1,127 @@
+/**
+ * One Server-Sent Events connection per logged-in tab (`GET /v1/requests/stream`, the session cookie):
+ * the tenant's `request.created` and `request.commented` events, handed to the screens that listen.
+ * EventSource reconnects by itself after a network error; when the server refuses the stream (e.g. the
+ * session ended) it gives up, so we retry after a pause. After any reconnect, listeners get `resync`:
+ * events sent while we were away are not replayed, so the journal asks the API for what it missed.
+ */
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import type { Comment, CrmRequest } from './api';
+
+export type LiveEvent =
+  | { type: 'request.created'; request: CrmRequest }
+  | { type: 'request.commented'; comment: Comment }
+  | { type: 'resync' };
+
+export type LiveStatus = 'connecting' | 'open' | 'closed';
+
+const RETRY_MS = 5_000;
+
+export class LiveFeed {
+  private source?: EventSource;
+  private retry?: ReturnType<typeof setTimeout>;
+  private everOpened = false;
+  private stopped = false;
+  private readonly listeners = new Set<(e: LiveEvent) => void>();
+  private readonly statusListeners = new Set<(s: LiveStatus) => void>();
+  status: LiveStatus = 'connecting';
+
+  constructor(private readonly url = '/v1/requests/stream') {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.source?.close();
+    this.source = undefined;
+  }
+
+  on(listener: (e: LiveEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  onStatus(listener: (s: LiveStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => {
+      this.statusListeners.delete(listener);
+    };
+  }
+
+  private setStatus(s: LiveStatus): void {
+    if (s === this.status) return;
+    this.status = s;
+    for (const l of this.statusListeners) l(s);
+  }
+
+  private emit(e: LiveEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const source = new EventSource(this.url);
+    this.source = source;
+    this.setStatus('connecting');
+    source.onopen = () => {
+      this.setStatus('open');
+      if (this.everOpened) this.emit({ type: 'resync' });
+      this.everOpened = true;
+    };
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (not a network blip): the browser will not retry; we do, after a pause.
+        this.setStatus('closed');
+        source.close();
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => this.connect(), RETRY_MS);
+      } else {
+        this.setStatus('connecting');
+      }
+    };
+    source.addEventListener('request.created', (m) => this.parse(m, (d) => (d.request ? { type: 'request.created', request: d.request as CrmRequest } : null)));
+    source.addEventListener('request.commented', (m) => this.parse(m, (d) => (d.comment ? { type: 'request.commented', comment: d.comment as Comment } : null)));
+  }
+
+  private parse(m: MessageEvent, pick: (data: Record<string, unknown>) => LiveEvent | null): void {
+    try {
+      const e = pick(JSON.parse(String(m.data)) as Record<string, unknown>);
+      if (e) this.emit(e);
+    } catch {
+      // A malformed event is skipped; the next resync or reload shows the truth.
+    }
+  }
+}
+
+const Ctx = createContext<LiveFeed | null>(null);
+
+export function LiveProvider({ feed, children }: { feed: LiveFeed | null; children: ReactNode }) {
+  return <Ctx.Provider value={feed}>{children}</Ctx.Provider>;
+}
+
+/** Calls `handler` with every live event while the component is mounted (the latest handler is used). */
+export function useLiveEvents(handler: (e: LiveEvent) => void): void {
+  const feed = useContext(Ctx);
+  const ref = useRef(handler);
+  useEffect(() => {
+    ref.current = handler;
+  });
+  useEffect(() => feed?.on((e) => ref.current(e)), [feed]);
+}
+
+export function useLiveStatus(): LiveStatus {
+  const feed = useContext(Ctx);
+  const [status, setStatus] = useState<LiveStatus>(feed?.status ?? 'closed');
+  useEffect(() => {
+    if (!feed) return;
+    setStatus(feed.status);
+    return feed.onStatus(setStatus);
+  }, [feed]);
+  return status;
+}
