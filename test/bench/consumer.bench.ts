@@ -6,9 +6,8 @@
 import { ItemCreated } from '@crm/contracts/crm/testkit/events/v1/item_events';
 import { createOrm, migrate, uuidv7 } from '@crm/db';
 import { encodeEvent, IdempotentConsumer } from '@crm/kafka';
-import { createTestDatabase, runId, stackUrls, testLogger, uniqueName } from '@crm/testing';
+import { createTestDatabase, runId, stackUrls, testLogger, uniqueName, createRunTopics, kafkaFor, lag } from '@crm/testing';
 import { Pool } from 'pg';
-import { createRunTopics, kafkaFor, lag } from '../support/kafka';
 import { applyItemEvent, ITEM_CREATED, ITEM_TOPIC, probeEntities, probeMigrations } from '../support/probe';
 import { fmt, machine } from './stats';
 

@@ -8,9 +8,8 @@
 import { ItemCreated } from '@crm/contracts/crm/testkit/events/v1/item_events';
 import { createOrm, migrate, uuidv7 } from '@crm/db';
 import { OutboxRelay } from '@crm/kafka';
-import { createTestDatabase, stackUrls, testLogger, uniqueName } from '@crm/testing';
+import { createTestDatabase, stackUrls, testLogger, uniqueName, createRunTopics, kafkaFor } from '@crm/testing';
 import { Pool } from 'pg';
-import { createRunTopics, kafkaFor } from '../support/kafka';
 import { ITEM_CREATED, ITEM_TOPIC, probeEntities, probeMigrations } from '../support/probe';
 import { fmt, machine, percentile } from './stats';
 

@@ -9,7 +9,7 @@
  *    in a child process, same machine, same run.
  */
 import { dropDatabase, uuidv7 } from '@crm/db';
-import { stackUrls, testLogger, uniqueName } from '@crm/testing';
+import { stackUrls, testLogger, uniqueName, createRunTopics, kafkaFor } from '@crm/testing';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDemoTenant } from '../../tools/src/demo';
 import { startPlatformProcesses } from '../../tools/src/platform';
-import { createRunTopics, kafkaFor } from '../support/kafka';
 import { fmt, machine, percentile } from './stats';
 
 const RATES = (process.env.BENCH_SLICE_RATES ?? '250,500,750,1000,1250').split(',').map(Number);

@@ -4,14 +4,13 @@
  * reaches the journal with its axes, a repeat is recognised, ClickHouse counts both, a comment lands.
  */
 import { dropDatabase } from '@crm/db';
-import { stackUrls, testLogger, uniqueName, eventually } from '@crm/testing';
+import { stackUrls, testLogger, uniqueName, eventually, createRunTopics, kafkaFor } from '@crm/testing';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDemoTenant, type DemoCredentials } from '../../tools/src/demo';
 import { startPlatformProcesses, type RunningPlatform } from '../../tools/src/platform';
-import { createRunTopics, kafkaFor } from '../support/kafka';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,11 +1,10 @@
 import { ItemCreated } from '@crm/contracts/crm/testkit/events/v1/item_events';
 import { createOrm, migrate, uuidv7, type MikroORM } from '@crm/db';
 import { encodeEvent, IdempotentConsumer, type CloudEvent, type Kafka } from '@crm/kafka';
-import { createTestDatabase, eventually, runId, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { createTestDatabase, eventually, runId, stackUrls, testLogger, uniqueName, type TestDatabase, collect, header, kafkaFor, lag } from '@crm/testing';
 import type { Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { applyItemEvent, ITEM_CREATED, probeEntities, probeMigrations } from '../support/probe';
-import { collect, header, kafkaFor, lag } from '../support/kafka';
 
 const logger = testLogger('consumer-test');
 let db: TestDatabase;

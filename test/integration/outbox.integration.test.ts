@@ -1,12 +1,11 @@
 import { ItemCreated } from '@crm/contracts/crm/testkit/events/v1/item_events';
 import { createOrm, migrate, type MikroORM } from '@crm/db';
 import { decodeData, decodeEvent, IdempotentConsumer, OutboxRelay, type Kafka } from '@crm/kafka';
-import { createTestDatabase, eventually, runId, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { createTestDatabase, eventually, runId, stackUrls, testLogger, uniqueName, type TestDatabase, collect, createRunTopics, header, kafkaFor, lag } from '@crm/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { applyItemEvent, createItem, ItemSchema, ITEM_TOPIC, probeEntities, probeMigrations } from '../support/probe';
-import { collect, createRunTopics, header, kafkaFor, lag } from '../support/kafka';
 
 const logger = testLogger('outbox-test');
 let db: TestDatabase;

@@ -3,11 +3,10 @@ import { createOrm, migrate, type MikroORM } from '@crm/db';
 import { createClient, startGrpcServer, type RunningGrpcServer } from '@crm/grpc';
 import { IdempotentConsumer, OutboxRelay, type Kafka } from '@crm/kafka';
 import { initTelemetry, SpanKind, tracer, type Telemetry } from '@crm/telemetry';
-import { createTestDatabase, eventually, runId, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { createTestDatabase, eventually, runId, stackUrls, testLogger, uniqueName, type TestDatabase, createRunTopics, kafkaFor } from '@crm/testing';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Pool } from 'pg';
 import { applyItemEvent, ITEM_TOPIC, probeEntities, probeMigrations, probeService } from '../support/probe';
-import { createRunTopics, kafkaFor } from '../support/kafka';
 
 const logger = testLogger('trace-test');
 const exporter = new InMemorySpanExporter();

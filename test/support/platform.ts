@@ -6,7 +6,7 @@
 import { parseConfig } from '@crm/config';
 import { IdentityServiceService, Role } from '@crm/contracts/crm/identity/v1/identity';
 import { createClient } from '@crm/grpc';
-import { createTestDatabase, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
 import { Authenticator } from '@crm/gateway/src/auth';
 import { buildGateway } from '@crm/gateway/src/app';
 import { closeClients, createClients } from '@crm/gateway/src/clients';
@@ -14,7 +14,6 @@ import { gatewayEnv } from '@crm/gateway/src/config';
 import { RequestFeed } from '@crm/gateway/src/realtime';
 import { identityEnv, startIdentity } from '@crm/identity/src/app';
 import { intakeEnv, startIntake } from '@crm/intake/src/app';
-import { createRunTopics, kafkaFor } from './kafka';
 
 export interface TestTenant {
   id: string;

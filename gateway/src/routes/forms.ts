@@ -3,7 +3,7 @@ import { DomainError } from '@crm/errors';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PLATFORM } from '../auth';
 import { FixedWindowLimiter } from '../limiter';
-import { requestOut } from '../mappers';
+import { attributionIn } from '../mappers';
 import { errorResponses, formSubmissionBody } from '../schemas';
 import type { GatewayDeps } from '../app';
 
@@ -73,22 +73,22 @@ export async function formRoutes(app: FastifyInstance, deps: GatewayDeps): Promi
           phone: b.phone ?? '',
           email: b.email ?? '',
           message: b.message ?? '',
-          attribution: {
-            utmSource: b.utm_source ?? '',
-            utmMedium: b.utm_medium ?? '',
-            utmCampaign: b.utm_campaign ?? '',
-            utmContent: b.utm_content ?? '',
-            utmTerm: b.utm_term ?? '',
-            landingPage: b.page_url ?? '',
-            referrer: b.referrer ?? '',
-          },
+          attribution: attributionIn({
+            utm_source: b.utm_source,
+            utm_medium: b.utm_medium,
+            utm_campaign: b.utm_campaign,
+            utm_content: b.utm_content,
+            utm_term: b.utm_term,
+            landing_page: b.page_url,
+            referrer: b.referrer,
+          }),
           idempotencyKey: '',
           publicFormId: form.formId,
           defaultCountry: deps.env.DEFAULT_PHONE_COUNTRY,
         },
         tenant,
       );
-      return reply.code(202).send({ status: 'accepted', request_id: requestOut(res.request!).id });
+      return reply.code(202).send({ status: 'accepted', request_id: res.request!.id });
     },
   );
 }

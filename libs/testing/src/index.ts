@@ -78,3 +78,4 @@ export async function eventually<T>(
 export function testLogger(service = 'test'): Logger {
   return createLogger({ service, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 }
+export * from './kafka';

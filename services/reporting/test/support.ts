@@ -1,17 +1,13 @@
-/**
- * Helpers for reporting's integration tests. (test/support/kafka.ts has similar ones, but a service
- * may not import the cross-service test project.)
- */
+/** Helpers for reporting's integration tests (Kafka helpers shared with others are in @crm/testing). */
 import { RequestCreated } from '@crm/contracts/crm/intake/events/v1/request_events';
 import { Channel, RequestState } from '@crm/contracts/crm/intake/v1/request';
 import { uuidv7 } from '@crm/db';
 import { createTopics, loadRegistry, type CloudEvent, type Kafka } from '@crm/kafka';
-import type { KafkaMessage } from 'kafkajs';
-import { join } from 'node:path';
+import { registryDir } from '@crm/testing';
+export { collect, header, lag } from '@crm/testing';
 import { REQUEST_CREATED } from '../src/domain/request-rows';
 import { REQUEST_TOPIC } from '../src/kafka/crm.intake.request.v1.consumer';
 
-const registryDir = join(__dirname, '..', '..', '..', 'proto', 'topics');
 
 /** Creates `crm.intake.request.v1<suffix>` and its `.dlq` as the registry declares them. */
 export async function createRequestTopic(kafka: Kafka, suffix: string): Promise<string> {
@@ -34,40 +30,6 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
   } finally {
     await admin.disconnect();
   }
-}
-
-/** Sum over partitions of (high watermark − committed offset of the group): 0 when all is committed. */
-export async function lag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    let total = 0;
-    for (const end of ends) {
-      const c = committed.partitions.find((p) => p.partition === end.partition);
-      const at = c && Number(c.offset) >= 0 ? Number(c.offset) : 0;
-      total += Number(end.high) - at;
-    }
-    return total;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Every message of a topic, collected by a plain consumer of its own group. */
-export async function collect(kafka: Kafka, topic: string, groupId: string) {
-  const messages: KafkaMessage[] = [];
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-  return { messages, stop: () => consumer.disconnect() };
-}
-
-export function header(m: KafkaMessage, name: string): string | undefined {
-  const v = m.headers?.[name];
-  return v === undefined ? undefined : v.toString();
 }
 
 export interface CreatedSpec {

@@ -1,11 +1,16 @@
-import { createKafka, loadRegistry, createTopics, type Kafka } from '@crm/kafka';
+import { createKafka, createTopics, loadRegistry, type Kafka } from '@crm/kafka';
 import type { Logger } from '@crm/logger';
-import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
+import { join } from 'node:path';
 
-export const registryDir = join(__dirname, '..', '..', 'proto', 'topics');
+/** The topic registry of the repository (proto/topics). */
+export const registryDir = join(__dirname, '..', '..', '..', 'proto', 'topics');
 
-/** Creates the registry's topics with a per-run suffix; returns the rename function. */
+export function kafkaFor(brokers: string[], logger: Logger, clientId = 'test'): Kafka {
+  return createKafka({ clientId, brokers, logger });
+}
+
+/** Creates every registry topic (and its DLQ) with a per-run suffix; returns the rename function. */
 export async function createRunTopics(kafka: Kafka, suffix: string): Promise<(name: string) => string> {
   const rename = (name: string) => `${name}${suffix}`;
   const admin = kafka.admin();
@@ -18,10 +23,10 @@ export async function createRunTopics(kafka: Kafka, suffix: string): Promise<(na
   return rename;
 }
 
-/** Collects every message of a topic (a plain consumer, no idempotency) for assertions. */
+/** Every message of a topic, collected by a plain consumer of its own group (no idempotency). */
 export async function collect(kafka: Kafka, topic: string, groupId: string) {
   const messages: KafkaMessage[] = [];
-  const consumer = kafka.consumer({ groupId });
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
@@ -33,7 +38,7 @@ export function header(m: KafkaMessage, name: string): string | undefined {
   return v === undefined ? undefined : v.toString();
 }
 
-/** Sum over partitions of (committed offset of the group) vs (high watermark): 0 when caught up. */
+/** Sum over partitions of (high watermark − the group's committed offset): 0 when all is committed. */
 export async function lag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
@@ -50,8 +55,4 @@ export async function lag(kafka: Kafka, groupId: string, topic: string): Promise
   } finally {
     await admin.disconnect();
   }
-}
-
-export function kafkaFor(brokers: string[], logger: Logger, clientId = 'test'): Kafka {
-  return createKafka({ clientId, brokers, logger });
 }
