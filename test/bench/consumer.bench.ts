@@ -5,7 +5,7 @@
  */
 import { ItemCreated } from '@crm/contracts/crm/testkit/events/v1/item_events';
 import { createOrm, migrate, uuidv7 } from '@crm/db';
-import { encodeEvent, IdempotentConsumer } from '@crm/kafka';
+import { IdempotentConsumer, TypedProducer } from '@crm/kafka';
 import { createTestDatabase, runId, stackUrls, testLogger, uniqueName, createRunTopics, kafkaFor, lag } from '@crm/testing';
 import { Pool } from 'pg';
 import { applyItemEvent, ITEM_CREATED, ITEM_TOPIC, probeEntities, probeMigrations } from '../support/probe';
@@ -24,21 +24,14 @@ async function main() {
 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  const typed = new TypedProducer(producer, 'crm/bench');
   for (let done = 0; done < EVENTS; done += 2000) {
-    const messages = Array.from({ length: Math.min(2000, EVENTS - done) }, (_, i) => {
+    const events = Array.from({ length: Math.min(2000, EVENTS - done) }, (_, i) => {
       const itemId = uuidv7();
-      return encodeEvent({
-        id: uuidv7(),
-        source: 'crm/bench',
-        type: ITEM_CREATED,
-        subject: itemId,
-        tenantId: `t${i % 10}`,
-        time: new Date().toISOString(),
-        contentType: 'application/protobuf',
-        data: Buffer.from(ItemCreated.encode({ itemId, tenantId: `t${i % 10}`, name: 'bench' }).finish()),
-      });
+      const tenantId = `t${i % 10}`;
+      return { type: ITEM_CREATED, codec: ItemCreated, payload: { itemId, tenantId, name: 'bench' }, subject: itemId, tenantId };
     });
-    await producer.send({ topic, acks: -1, messages });
+    await typed.publish(topic, events);
   }
   await producer.disconnect();
 

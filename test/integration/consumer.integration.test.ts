@@ -1,6 +1,6 @@
 import { ItemCreated } from '@crm/contracts/crm/testkit/events/v1/item_events';
 import { createOrm, migrate, uuidv7, type MikroORM } from '@crm/db';
-import { encodeEvent, IdempotentConsumer, type CloudEvent, type Kafka } from '@crm/kafka';
+import { encodeEvent, IdempotentConsumer, TypedProducer, type CloudEvent, type Kafka } from '@crm/kafka';
 import { createTestDatabase, eventually, runId, stackUrls, testLogger, uniqueName, type TestDatabase, collect, header, kafkaFor, lag } from '@crm/testing';
 import type { Producer } from 'kafkajs';
 import { Pool } from 'pg';
@@ -113,6 +113,28 @@ describe('idempotent consumer', () => {
     } finally {
       await consumer.stop();
       await dlq.stop();
+    }
+  });
+});
+
+describe('typed producer', () => {
+  it('publishes typed events the idempotent consumer applies', async () => {
+    await pool.query('TRUNCATE item_effects, processed_events');
+    const topic = await makeTopic();
+    const ids = await new TypedProducer(producer, 'crm/testkit').publish(topic, [
+      { type: ITEM_CREATED, codec: ItemCreated, payload: { itemId: 'i1', tenantId: 't1', name: 'typed one' }, subject: 'i1', tenantId: 't1' },
+      { type: ITEM_CREATED, codec: ItemCreated, payload: { itemId: 'i2', tenantId: 't1', name: 'typed two' }, subject: 'i2', tenantId: 't1' },
+    ]);
+    expect(new Set(ids).size).toBe(2);
+    await expect(new TypedProducer(producer, 'crm/testkit').publish(topic, [{ type: 'Created', codec: ItemCreated, payload: { itemId: 'x', tenantId: 't1', name: 'x' }, subject: 'x', tenantId: 't1' }])).rejects.toThrow(/ce_type/);
+    const group = `typed-${runId}`;
+    const consumer = new IdempotentConsumer({ kafka, orm, logger, groupId: group, topics: [topic], handler: applyItemEvent });
+    await consumer.start();
+    try {
+      await eventually(() => lag(kafka, group, topic), { until: (n) => n === 0, message: 'consumer caught up' });
+      expect(await effects()).toEqual(['typed one', 'typed two']);
+    } finally {
+      await consumer.stop();
     }
   });
 });

@@ -6,6 +6,7 @@ export * from './registry';
 export * from './outbox';
 export * from './relay';
 export * from './consumer';
+export * from './producer';
 export { Kafka };
 
 /** A kafkajs client whose own logs go through pino (warnings and errors only). */
