@@ -15,9 +15,8 @@ export function startIdentity(env: IdentityEnv, opts: { handleSignals?: boolean 
     {
       name: 'identity',
       env,
-      entities: identityEntities,
-      migrations: identityMigrations,
-      grpc: ({ orm, logger }) => [identityServer(orm, logger)],
+      database: { entities: identityEntities, migrations: identityMigrations },
+      build: ({ orm, logger }) => ({ grpc: [identityServer(orm!, logger)] }),
     },
     opts,
   );

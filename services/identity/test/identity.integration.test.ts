@@ -53,7 +53,7 @@ async function failure(call: Promise<unknown>): Promise<ServiceError> {
 }
 
 async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> {
-  return svc.orm.em.getConnection().execute<T[]>(query, params);
+  return svc.orm!.em.getConnection().execute<T[]>(query, params);
 }
 
 /** Row counts of every table, to prove a rejected write left nothing behind. */

@@ -15,9 +15,8 @@ export function startIntake(env: IntakeEnv, opts: { handleSignals?: boolean } = 
     {
       name: 'intake',
       env,
-      entities: [RequestSchema, RequestCommentSchema],
-      migrations: intakeMigrations,
-      grpc: ({ orm }) => [intakeService(new RequestsService(orm, env.INTAKE_DEFAULT_COUNTRY))],
+      database: { entities: [RequestSchema, RequestCommentSchema], migrations: intakeMigrations },
+      build: ({ orm }) => ({ grpc: [intakeService(new RequestsService(orm!, env.INTAKE_DEFAULT_COUNTRY))] }),
     },
     opts,
   );

@@ -1,7 +1,6 @@
-import { startGrpcServer, type RunningGrpcServer } from '@crm/grpc';
-import { createKafka } from '@crm/kafka';
-import { createLogger, type Logger } from '@crm/logger';
-import { initTelemetry } from '@crm/telemetry';
+import type { RunningGrpcServer } from '@crm/grpc';
+import type { Logger } from '@crm/logger';
+import { startService } from '@crm/service';
 import { ClickHouse, ensureDatabase } from './clickhouse/client';
 import { migrate } from './clickhouse/migrate';
 import type { ReportingEnv } from './config';
@@ -28,59 +27,44 @@ export interface ReportingOptions {
 }
 
 /**
- * Starts reporting: telemetry → ClickHouse (database created, migrations applied) → Kafka sink →
- * gRPC. Reporting has no PostgreSQL, so it does not use startService (which opens one).
+ * Starts reporting with the standard bootstrap (no PostgreSQL): telemetry → ClickHouse (database
+ * created, migrations applied) → Kafka sink → gRPC; stop drains gRPC, then the sink (flush + commit),
+ * then closes ClickHouse and telemetry.
  */
-export async function startReporting(env: ReportingEnv, opts: ReportingOptions = {}): Promise<RunningReporting> {
-  const telemetry = await initTelemetry({ serviceName: SERVICE_NAME, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
-  const logger = opts.logger ?? createLogger({ service: SERVICE_NAME, level: env.LOG_LEVEL });
-  const cleanup: (() => Promise<unknown>)[] = [() => telemetry.shutdown()];
-  const undo = async () => {
-    for (const step of cleanup.reverse()) await step().catch((err) => logger.warn({ err }, 'cleanup after a failed start failed'));
-  };
-  try {
-    await ensureDatabase(env.CLICKHOUSE_URL, env.CLICKHOUSE_DATABASE);
-    const clickhouse = new ClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE });
-    cleanup.push(() => clickhouse.close());
-    const applied = await migrate(clickhouse);
-    if (applied.length) logger.info({ applied, database: env.CLICKHOUSE_DATABASE }, 'clickhouse migrations applied');
-
-    const kafka = createKafka({ clientId: SERVICE_NAME, brokers: env.KAFKA_BROKERS, logger });
-    const sink = new RequestEventsSink({
-      kafka,
-      clickhouse,
-      logger,
-      topic: `${REQUEST_TOPIC}${env.TOPIC_SUFFIX}`,
-      // `reporting` in production; a test run's suffix keeps its group apart from other runs.
-      groupId: `${REPORTING_GROUP}${env.TOPIC_SUFFIX}`,
-      batchRows: env.REPORTING_BATCH_ROWS,
-      batchMs: env.REPORTING_BATCH_MS,
-      ...opts.sink,
-    });
-    cleanup.push(() => sink.stop());
-    await sink.start();
-
-    const grpc = await startGrpcServer({
-      services: [reportingService({ clickhouse, maxRows: opts.reportMaxRows })],
-      logger,
-      host: env.GRPC_HOST,
-      port: env.GRPC_PORT,
-    });
-
-    let stopping: Promise<void> | undefined;
-    const stop = () =>
-      (stopping ??= (async () => {
-        logger.info('draining');
-        await grpc.shutdown(10_000);
-        await sink.stop();
-        await clickhouse.close();
-        logger.info('stopped');
-        await telemetry.shutdown();
-      })());
-    logger.info({ grpcPort: grpc.port, database: env.CLICKHOUSE_DATABASE }, 'service started');
-    return { grpc, clickhouse, sink, logger, stop };
-  } catch (err) {
-    await undo();
-    throw err;
-  }
+export async function startReporting(env: ReportingEnv, opts: ReportingOptions & { handleSignals?: boolean } = {}): Promise<RunningReporting> {
+  let clickhouse: ClickHouse | undefined;
+  let sink: RequestEventsSink | undefined;
+  const running = await startService(
+    {
+      name: SERVICE_NAME,
+      env,
+      logger: opts.logger,
+      build: async ({ kafka, logger }) => {
+        await ensureDatabase(env.CLICKHOUSE_URL, env.CLICKHOUSE_DATABASE);
+        const ch = new ClickHouse({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE });
+        try {
+          const applied = await migrate(ch);
+          if (applied.length) logger.info({ applied, database: env.CLICKHOUSE_DATABASE }, 'clickhouse migrations applied');
+        } catch (err) {
+          await ch.close();
+          throw err;
+        }
+        clickhouse = ch;
+        sink = new RequestEventsSink({
+          kafka,
+          clickhouse: ch,
+          logger,
+          topic: `${REQUEST_TOPIC}${env.TOPIC_SUFFIX}`,
+          // `reporting` in production; a test run's suffix keeps its group apart from other runs.
+          groupId: `${REPORTING_GROUP}${env.TOPIC_SUFFIX}`,
+          batchRows: env.REPORTING_BATCH_ROWS,
+          batchMs: env.REPORTING_BATCH_MS,
+          ...opts.sink,
+        });
+        return { grpc: [reportingService({ clickhouse: ch, maxRows: opts.reportMaxRows })], workers: [sink], close: () => ch.close() };
+      },
+    },
+    { handleSignals: opts.handleSignals },
+  );
+  return { grpc: running.grpc, logger: running.logger, clickhouse: clickhouse!, sink: sink!, stop: running.stop };
 }
