@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Engine, type Log, type StackConfig, StackError } from './config';
-import { livePid, run, runOk, spawnDetached, stopPid, which } from './process';
+import { livePid, run, runOk, spawnDetached, stopDetached, which } from './process';
 
 function paths(cfg: StackConfig) {
   const dir = path.join(cfg.runDir, 'clickhouse');
@@ -167,15 +167,7 @@ export const clickhouse: Engine = {
     });
   },
 
-  async stop(cfg, log) {
-    const p = paths(cfg);
-    const pid = this.pid(cfg);
-    if (pid === undefined) return false;
-    log(`[clickhouse] stopping pid ${pid}`);
-    await stopPid(pid, p.match, 20_000);
-    fs.rmSync(p.pidFile, { force: true });
-    return true;
-  },
+  stop: (cfg, log) => stopDetached('clickhouse', paths(cfg), log),
 
   async probe(url) {
     const { origin, headers } = parseUrl(url);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { type Engine, type StackConfig, StackError } from './config';
-import { livePid, runOk, spawnDetached, stopPid, which } from './process';
+import { livePid, runOk, spawnDetached, stopDetached, which } from './process';
 
 export const KAFKA_VERSION = '3.9.1';
 
@@ -172,15 +172,7 @@ export const kafka: Engine = {
     });
   },
 
-  async stop(cfg, log) {
-    const p = paths(cfg);
-    const pid = this.pid(cfg);
-    if (pid === undefined) return false;
-    log(`[kafka] stopping pid ${pid}`);
-    await stopPid(pid, p.match, 20_000);
-    fs.rmSync(p.pidFile, { force: true });
-    return true;
-  },
+  stop: (cfg, log) => stopDetached('kafka', paths(cfg), log),
 
   async probe(brokers) {
     const client = new Kafka({

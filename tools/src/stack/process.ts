@@ -237,3 +237,16 @@ export async function withLock<T>(lockFile: string, fn: () => Promise<T>, onWait
     fs.rmSync(lockFile, { force: true });
   }
 }
+
+/**
+ * Stops a detached engine started with spawnDetached (SIGTERM, then SIGKILL after timeoutMs) and
+ * removes its pid file; false when it was not running.
+ */
+export async function stopDetached(name: string, proc: { pidFile: string; match: string }, log: (line: string) => void, timeoutMs = 20_000): Promise<boolean> {
+  const pid = livePid(proc.pidFile, proc.match);
+  if (pid === undefined) return false;
+  log(`[${name}] stopping pid ${pid}`);
+  await stopPid(pid, proc.match, timeoutMs);
+  fs.rmSync(proc.pidFile, { force: true });
+  return true;
+}
