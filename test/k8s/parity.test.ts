@@ -1,0 +1,141 @@
+/**
+ * The chart, skaffold.yaml, the Dockerfiles and the code agree: every process in the repository is
+ * deployed, built and given the environment its config schema requires, and nothing else.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderChart, type RenderResult } from '../../tools/src/k8s/chart';
+import { migrationJobEnv, type MigrationPlan } from '../../tools/src/k8s/migrate';
+import { containerEnv, envParityProblems, requiredEnv } from '../../tools/src/k8s/parity';
+import { chartValues, configSchemas, processDir, processNames, ROOT, setting, skaffoldConfig } from './support';
+
+const values = chartValues();
+const skaffold = skaffoldConfig();
+const names = processNames();
+const renders: [string, RenderResult][] = [
+  ['default values', renderChart()],
+  ['values-dev.yaml', renderChart({ valuesFiles: ['charts/crm/values-dev.yaml'] })],
+];
+/** Set by the chart although no schema reads it: the OpenTelemetry convention, read by collectors' tooling. */
+const EXTRA = ['OTEL_SERVICE_NAME'];
+
+describe('the required environment, derived from the zod schemas', () => {
+  it('is what each service cannot start without', () => {
+    expect(requiredEnv(configSchemas.identity)).toEqual(['DATABASE_URL', 'KAFKA_BROKERS']);
+    expect(requiredEnv(configSchemas.intake)).toEqual(['DATABASE_URL', 'KAFKA_BROKERS']);
+    expect(requiredEnv(configSchemas.reporting)).toEqual(['CLICKHOUSE_URL', 'KAFKA_BROKERS']);
+    expect(requiredEnv(configSchemas.gateway)).toEqual(['IDENTITY_GRPC_ADDR', 'INTAKE_GRPC_ADDR', 'KAFKA_BROKERS', 'REPORTING_GRPC_ADDR']);
+  });
+});
+
+describe('every process in the repository', () => {
+  it('has a config schema here, so none is skipped', () => {
+    expect(names).toEqual(Object.keys(configSchemas).sort());
+  });
+
+  it('is a service of the chart, and the chart has no service without a folder', () => {
+    expect(Object.keys(values.services).sort()).toEqual(names);
+  });
+
+  it('is an artifact of skaffold.yaml with its Dockerfile, and its image reference is set on the release', () => {
+    const artifacts = skaffold.build.artifacts;
+    expect(artifacts.map((a) => a.image).sort()).toEqual(names.map((n) => `crm-${n}`));
+    const [release] = skaffold.deploy.helm.releases;
+    expect(release.chartPath).toBe('charts/crm');
+    for (const name of names) {
+      const a = artifacts.find((x) => x.image === `crm-${name}`)!;
+      expect(a.context ?? '.').toBe('.');
+      expect(a.docker?.dockerfile).toBe(`${processDir(name)}/Dockerfile`);
+      expect(existsSync(join(ROOT, a.docker!.dockerfile))).toBe(true);
+      expect(release.setValueTemplates?.[`services.${name}.image.reference`]).toBe(`{{.IMAGE_FULLY_QUALIFIED_crm_${name.replace(/-/g, '_')}}}`);
+    }
+    expect(Object.keys(release.setValueTemplates ?? {})).toHaveLength(names.length);
+  });
+
+  it('skaffold has the dev and ci profiles, both on values-dev.yaml', () => {
+    expect(skaffold.apiVersion).toBe('skaffold/v4beta11');
+    for (const profile of ['dev', 'ci']) {
+      const p = skaffold.profiles.find((x) => x.name === profile);
+      expect(p?.patches).toContainEqual({ op: 'add', path: '/deploy/helm/releases/0/valuesFiles', value: ['charts/crm/values-dev.yaml'] });
+    }
+  });
+});
+
+describe.each(renders)('the environment the chart gives each process (%s)', (_label, render) => {
+  it('renders', () => expect(render.stderr).toBe(''));
+
+  it.each(names)('%s: every required variable is set, every variable set is read, every literal parses', (name) => {
+    const env = containerEnv(render.objects, 'Deployment', `crm-${name}`);
+    expect(envParityProblems(configSchemas[name], env, { extraAllowed: EXTRA })).toEqual([]);
+  });
+
+  it.each(names.filter((n) => setting(values, n, 'migrations')))('%s: its migrations job gets the same, plus the job’s own variables', (name) => {
+    const job = render.objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith(`crm-migrate-${name}`))!;
+    const env = containerEnv(render.objects, 'Job', job.metadata.name);
+    expect(envParityProblems(configSchemas[name].extend(migrationJobEnv.shape), env, { extraAllowed: EXTRA })).toEqual([]);
+  });
+});
+
+describe('the migrations jobs and the code', () => {
+  const plan = (name: string) => (require(`../../tools/src/k8s/migrate/${name}`) as { plan: MigrationPlan }).plan;
+
+  it('a service has a migrations plan exactly when the chart runs its job, and every one with a database has one', () => {
+    const plans = readdirSync(join(ROOT, 'tools/src/k8s/migrate')).map((f) => f.replace(/\.ts$/, '')).sort();
+    expect(names.filter((n) => setting(values, n, 'migrations'))).toEqual(plans);
+    for (const name of names) {
+      const needsStore = requiredEnv(configSchemas[name]).some((v) => v === 'DATABASE_URL' || v === 'CLICKHOUSE_URL');
+      if (needsStore) expect(plans).toContain(name);
+    }
+  });
+
+  it.each(['identity', 'intake', 'reporting'])('%s: the job reads the service’s own config schema', (name) => {
+    expect(plan(name).service).toBe(name);
+    expect(plan(name).envSchema).toBe(configSchemas[name]);
+  });
+
+  it.each(['identity', 'intake'])('%s: the job applies every migration file of the service', (name) => {
+    const files = readdirSync(join(ROOT, 'services', name, 'src', 'db', 'migrations'))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => f.replace(/\.ts$/, ''))
+      .sort();
+    const env = { DATABASE_URL: 'postgres://u:p@db:5432/x', KAFKA_BROKERS: 'k:9092' };
+    const { migrations } = plan(name).postgres!(configSchemas[name].parse(env));
+    expect(migrations.map((m) => m.name).sort()).toEqual(files);
+  });
+});
+
+describe('the Dockerfiles', () => {
+  const dockerfile = (name: string) => readFileSync(join(ROOT, processDir(name), 'Dockerfile'), 'utf8');
+  const services = names.filter((n) => n !== 'gateway');
+
+  it('of the services are one file with the name changed', () => {
+    const canonical = dockerfile('identity').replace(/identity/g, '<name>');
+    for (const name of services) expect(dockerfile(name).replace(new RegExp(name, 'g'), '<name>')).toBe(canonical);
+  });
+
+  it.each(names)('%s: bundles itself, installs its production dependencies only, runs as non-root', (name) => {
+    const text = dockerfile(name);
+    expect(text).toContain(`node tools/scripts/k8s-bundle.mjs ${name} /out`);
+    expect(text).toMatch(new RegExp(`npm ci --omit=dev --ignore-scripts [^\\n]*--workspace @crm/${name}\\b`));
+    expect(text).toContain(`CMD ["node", "dist/${name}/main.js"]`);
+    expect(text).toMatch(/^USER [1-9]\d*:[1-9]\d*$/m);
+    expect(text).toMatch(/NODE_ENV=production/);
+    expect(text).toMatch(new RegExp(`^EXPOSE ${setting(values, name, 'port')}$`, 'm'));
+    // The runtime stage starts from the slim Node image, copies the bundle and production node_modules only.
+    const runtime = text.slice(text.lastIndexOf('FROM '));
+    expect(runtime).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime/);
+    expect(runtime.match(/^COPY .*/gm)).toEqual(['COPY --from=deps /deps/node_modules ./node_modules', 'COPY --from=build /out/ ./']);
+  });
+
+  it('of the gateway builds the web UI and points WEB_DIST_DIR at it', () => {
+    const text = dockerfile('gateway');
+    expect(text).toContain('npm run build -w @crm/web');
+    expect(text).toContain('cp -r web/dist /out/web');
+    expect(text).toMatch(/WEB_DIST_DIR=\/app\/web/);
+  });
+
+  it('share a .dockerignore that keeps installed and generated files out but every workspace manifest in', () => {
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const line of ['**/node_modules', '**/dist', '.git', '.run', 'libs/contracts/src/gen', '!test/package.json']) expect(ignore).toContain(line);
+  });
+});
