@@ -22,6 +22,11 @@ async function main() {
     process.once(sig, async () => {
       if (stopping) return;
       stopping = true;
+      // A drain that hangs (e.g. the feed's Kafka client stuck leaving its group) must not keep the pod alive.
+      setTimeout(() => {
+        logger.error('drain did not finish in time; exiting');
+        process.exit(1);
+      }, 30_000).unref();
       await app.close();
       await feed.stop();
       closeClients(clients);

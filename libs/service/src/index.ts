@@ -23,6 +23,9 @@ export const baseServiceEnv = z.object({
 export type BaseServiceEnv = z.infer<typeof baseServiceEnv>;
 export type ServiceEnv = Omit<BaseServiceEnv, 'DATABASE_URL'> & { DATABASE_URL?: string };
 
+/** The longest a signal-triggered drain may take before the process exits anyway. */
+export const SHUTDOWN_DEADLINE_MS = 30_000;
+
 export interface ConsumerSpec {
   groupId: string;
   /** Registry topic names (the suffix is added). */
@@ -142,7 +145,20 @@ export async function startService(spec: ServiceSpec, opts: { handleSignals?: bo
         logger.info('stopped');
       })());
     if (opts.handleSignals) {
-      for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void stop().then(() => process.exit(0), () => process.exit(1)));
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(sig, () => {
+          // A drain that hangs (e.g. a Kafka client stuck leaving its group) must not keep the pod alive.
+          const hard = setTimeout(() => {
+            logger.error({ afterMs: SHUTDOWN_DEADLINE_MS }, 'drain did not finish in time; exiting');
+            process.exit(1);
+          }, SHUTDOWN_DEADLINE_MS);
+          hard.unref();
+          void stop().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        });
+      }
     }
     logger.info({ grpcPort: grpc.port }, 'service started');
     return { orm, grpc, logger, kafka, stop };

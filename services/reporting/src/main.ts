@@ -1,24 +1,9 @@
 import { startReporting } from './app';
 import { loadReportingConfig } from './config';
 
-async function main(): Promise<void> {
-  const env = loadReportingConfig();
-  const service = await startReporting(env);
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
-      service.logger.info({ signal: sig }, 'signal received');
-      void service.stop().then(
-        () => process.exit(0),
-        (err) => {
-          service.logger.error({ err }, 'stop failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
-}
-
-main().catch((err) => {
+// Parse the environment (exits listing every problem), then start; SIGTERM/SIGINT drain gRPC, the sink
+// (flush + commit) and ClickHouse, with a hard deadline (libs/service).
+startReporting(loadReportingConfig(), { handleSignals: true }).catch((err: unknown) => {
   process.stderr.write(`reporting failed to start: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });
