@@ -41,7 +41,8 @@ export class RequestFeed {
         resolve();
       });
     });
-    await consumer.run({ eachMessage: async ({ message }) => this.dispatch(message) });
+    // No offsets: a replica starts at the end and its group leaves nothing behind in Kafka.
+    await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => this.dispatch(message) });
     await joined;
   }
 
