@@ -7,11 +7,8 @@ import { parseConfig } from '@crm/config';
 import { IdentityServiceService, Role } from '@crm/contracts/crm/identity/v1/identity';
 import { createClient } from '@crm/grpc';
 import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
-import { Authenticator } from '@crm/gateway/src/auth';
-import { buildGateway } from '@crm/gateway/src/app';
-import { closeClients, createClients } from '@crm/gateway/src/clients';
 import { gatewayEnv } from '@crm/gateway/src/config';
-import { RequestFeed } from '@crm/gateway/src/realtime';
+import { startGateway } from '@crm/gateway/src/server';
 import { identityEnv, startIdentity } from '@crm/identity/src/app';
 import { intakeEnv, startIntake } from '@crm/intake/src/app';
 
@@ -46,6 +43,8 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
   const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url }));
 
   const env = parseConfig(gatewayEnv, {
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
     IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`,
     INTAKE_GRPC_ADDR: `127.0.0.1:${intake.grpc.port}`,
     REPORTING_GRPC_ADDR: '127.0.0.1:1',
@@ -59,11 +58,8 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     ...(opts.webDist ? { WEB_DIST_DIR: opts.webDist } : {}),
     ...opts.gatewayEnv,
   });
-  const clients = createClients({ identity: env.IDENTITY_GRPC_ADDR, intake: env.INTAKE_GRPC_ADDR, reporting: env.REPORTING_GRPC_ADDR });
-  const feed = new RequestFeed({ brokers: env.KAFKA_BROKERS, topicSuffix: env.TOPIC_SUFFIX, logger });
-  await feed.start();
-  const app = await buildGateway({ env, clients, logger, feed, auth: new Authenticator(clients, env.AUTH_CACHE_TTL_MS) });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const gateway = await startGateway(env, logger);
+  const base = gateway.address;
 
   const admin = createClient(IdentityServiceService, { address: env.IDENTITY_GRPC_ADDR });
   const svc = { tenantId: 'platform', callerId: 'test', callerKind: 'service' as const };
@@ -86,9 +82,7 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     intakeDbUrl: dbs[1].url,
     tenants,
     stop: async () => {
-      await app.close();
-      await feed.stop();
-      closeClients(clients);
+      await gateway.stop();
       await intake.stop();
       await identity.stop();
       for (const d of dbs) await d.drop();

@@ -26,6 +26,29 @@ export type ServiceEnv = Omit<BaseServiceEnv, 'DATABASE_URL'> & { DATABASE_URL?:
 /** The longest a signal-triggered drain may take before the process exits anyway. */
 export const SHUTDOWN_DEADLINE_MS = 30_000;
 
+/**
+ * SIGTERM/SIGINT run `stop` once and exit 0 (1 when it fails). A drain that hangs (e.g. a Kafka client
+ * stuck leaving its group) must not keep the pod alive: after SHUTDOWN_DEADLINE_MS the process exits 1.
+ */
+export function handleShutdownSignals(stop: () => Promise<void>, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    setTimeout(() => {
+      logger.error({ afterMs: SHUTDOWN_DEADLINE_MS }, 'drain did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    void stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
 export interface ConsumerSpec {
   groupId: string;
   /** Registry topic names (the suffix is added). */
@@ -144,22 +167,7 @@ export async function startService(spec: ServiceSpec, opts: { handleSignals?: bo
         await unwind();
         logger.info('stopped');
       })());
-    if (opts.handleSignals) {
-      for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(sig, () => {
-          // A drain that hangs (e.g. a Kafka client stuck leaving its group) must not keep the pod alive.
-          const hard = setTimeout(() => {
-            logger.error({ afterMs: SHUTDOWN_DEADLINE_MS }, 'drain did not finish in time; exiting');
-            process.exit(1);
-          }, SHUTDOWN_DEADLINE_MS);
-          hard.unref();
-          void stop().then(
-            () => process.exit(0),
-            () => process.exit(1),
-          );
-        });
-      }
-    }
+    if (opts.handleSignals) handleShutdownSignals(stop, logger);
     logger.info({ grpcPort: grpc.port }, 'service started');
     return { orm, grpc, logger, kafka, stop };
   } catch (err) {

@@ -1,0 +1,36 @@
+import type { Logger } from '@crm/logger';
+import { buildGateway } from './app';
+import { Authenticator } from './auth';
+import { closeClients, createClients } from './clients';
+import type { GatewayEnv } from './config';
+import { RequestFeed } from './realtime';
+
+export interface RunningGateway {
+  /** The address it listens on, e.g. http://127.0.0.1:8080 */
+  address: string;
+  /** Stops accepting requests, then the realtime feed, then the gRPC clients. */
+  stop(): Promise<void>;
+}
+
+/** The gateway with its gRPC clients, realtime feed and authenticator, listening on HTTP_HOST:HTTP_PORT. */
+export async function startGateway(env: GatewayEnv, logger: Logger): Promise<RunningGateway> {
+  const clients = createClients({ identity: env.IDENTITY_GRPC_ADDR, intake: env.INTAKE_GRPC_ADDR, reporting: env.REPORTING_GRPC_ADDR });
+  const feed = new RequestFeed({ brokers: env.KAFKA_BROKERS, topicSuffix: env.TOPIC_SUFFIX, logger });
+  try {
+    await feed.start();
+    const app = await buildGateway({ env, clients, logger, feed, auth: new Authenticator(clients, env.AUTH_CACHE_TTL_MS) });
+    const address = await app.listen({ host: env.HTTP_HOST, port: env.HTTP_PORT });
+    return {
+      address,
+      stop: async () => {
+        await app.close();
+        await feed.stop();
+        closeClients(clients);
+      },
+    };
+  } catch (err) {
+    await feed.stop().catch(() => undefined);
+    closeClients(clients);
+    throw err;
+  }
+}
