@@ -1,7 +1,7 @@
 import type { Logger } from '@crm/logger';
 import { context, extractContext, injectContext, meter, SpanKind, trace, tracer } from '@crm/telemetry';
 import type { Kafka, Producer, TopicMessages } from 'kafkajs';
-import { Client, Pool, type PoolClient } from 'pg';
+import { Client, Pool } from 'pg';
 import { CONTENT_TYPE_PROTOBUF, encodeEvent } from './envelope';
 
 export interface RelayOptions {
@@ -13,6 +13,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** Poll interval when idle and no NOTIFY arrives (default 250 ms). */
   pollIntervalMs?: number;
+  /** How often a standby relay asks for the leadership (default 250 ms): the takeover time after a leader dies. */
+  leaderPollMs?: number;
   /** Sent rows older than this are deleted (default 24 h; 0 keeps them). */
   retainSentMs?: number;
   /** Maps the registry topic name to the real one (tests add a per-run suffix). */
@@ -39,15 +41,31 @@ interface Row {
 }
 
 /**
- * Publishes outbox rows to Kafka: takes a batch with `FOR UPDATE SKIP LOCKED`, sends it with the
- * idempotent producer (acks=all), then marks the rows sent in the same transaction. A crash between
- * the ack and the mark re-publishes the batch; idempotent consumers absorb the duplicate (ce_id).
- * Run one relay per service database to keep per-aggregate order.
+ * The advisory lock that makes one relay per database the publisher. The two-int4 form lives in a
+ * key space of its own (pg_locks.objsubid = 2), apart from the single-bigint locks services take on
+ * hashed strings (`pg_advisory_xact_lock(hashtextextended(…))`), so it can collide with none of them.
+ */
+export const RELAY_LOCK: readonly [number, number] = [0x6372_6d6f, 1]; // 'crmo', relay
+
+/**
+ * Publishes outbox rows to Kafka: takes a batch in id order, sends it with the idempotent producer
+ * (acks=all), then marks the rows sent in the same transaction. A crash between the ack and the mark
+ * re-publishes the batch; idempotent consumers absorb the duplicate (ce_id).
+ *
+ * Any number of replicas may run a relay on the same database: only the one holding the session-level
+ * advisory lock {@link RELAY_LOCK} publishes, on the very connection that holds the lock, so
+ * per-aggregate order holds (two relays taking neighbouring batches at once could publish an
+ * aggregate's later event first). Standbys ask for the lock every `leaderPollMs`; when the leader dies,
+ * PostgreSQL ends its session and frees the lock, and a standby takes over within about that interval.
+ * A leader whose connection breaks loses the lock with it and stops publishing at once (its open
+ * transaction rolls back, so its rows stay unsent for the next leader).
  */
 export class OutboxRelay {
   private readonly pool: Pool;
   private producer?: Producer;
-  private listener?: Client;
+  /** The session that LISTENs, holds the leadership lock and runs the publishing transactions. */
+  private conn?: Client;
+  private leader = false;
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -55,20 +73,27 @@ export class OutboxRelay {
   private lastCleanup = 0;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly leaderPollMs: number;
   private readonly retainSentMs: number;
   private readonly topicName: (t: string) => string;
   private readonly published;
   private readonly latency;
+  private readonly leadershipChanges;
 
   constructor(private readonly opts: RelayOptions) {
     this.pool = new Pool({ connectionString: opts.databaseUrl, max: 2 });
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 250;
+    this.leaderPollMs = opts.leaderPollMs ?? 250;
     this.retainSentMs = opts.retainSentMs ?? 86_400_000;
     this.topicName = opts.topicName ?? ((t) => t);
     const m = meter('crm.outbox');
     this.published = m.createCounter('outbox.published', { description: 'events published by the outbox relay' });
     this.latency = m.createHistogram('outbox.commit_to_ack', { unit: 'ms', description: 'outbox commit → Kafka ack' });
+    this.leadershipChanges = m.createCounter('outbox.leadership_changes', { description: 'times this relay became or stopped being the publishing leader' });
+    m.createObservableGauge('outbox.leader', { description: '1 while this relay is the publishing leader of its database' }).addCallback((result) => {
+      if (this.running) result.observe(this.leader ? 1 : 0);
+    });
     m.createObservableGauge('outbox.backlog', { description: 'unsent outbox rows' }).addCallback(async (result) => {
       if (!this.running) return;
       const r = await this.pool.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
@@ -80,14 +105,6 @@ export class OutboxRelay {
     if (this.running) return;
     this.producer = this.opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
-    this.listener = new Client({ connectionString: this.opts.databaseUrl });
-    await this.listener.connect();
-    this.listener.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
-    });
-    this.listener.on('error', (err) => this.opts.logger.warn({ err }, 'outbox listener error'));
-    await this.listener.query('LISTEN outbox');
     this.running = true;
     this.loop = this.run();
     this.opts.logger.info({ batchSize: this.batchSize }, 'outbox relay started');
@@ -99,7 +116,8 @@ export class OutboxRelay {
     this.running = false;
     this.wake?.();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
+    // Ending the session frees the lock: a standby takes over within its leaderPollMs.
+    await this.dropConnection('released');
     await this.producer?.disconnect();
     await this.pool.end();
     this.opts.logger.info('outbox relay stopped');
@@ -109,6 +127,10 @@ export class OutboxRelay {
     let failures = 0;
     while (this.running) {
       try {
+        if (!(await this.lead())) {
+          await this.sleep(this.leaderPollMs);
+          continue;
+        }
         this.notified = false;
         const n = await this.publishBatch();
         failures = 0;
@@ -117,20 +139,67 @@ export class OutboxRelay {
         await this.cleanup();
       } catch (err) {
         failures += 1;
-        this.opts.logger.error({ err, failures }, 'outbox relay batch failed');
+        this.opts.logger.error({ err, failures, leader: this.leader }, 'outbox relay batch failed');
         await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
       }
     }
   }
 
-  /** Publishes one batch; returns the number of rows published. Exposed for tests. */
+  /** Whether this relay leads (taking the lock when free); connects the session first when needed. */
+  private async lead(): Promise<boolean> {
+    if (!this.conn) {
+      const conn = new Client({ connectionString: this.opts.databaseUrl, keepAlive: true });
+      conn.on('notification', () => {
+        this.notified = true;
+        this.wake?.();
+      });
+      conn.on('error', (err) => {
+        this.opts.logger.warn({ err, leader: this.leader }, 'outbox relay connection lost');
+        if (this.conn === conn) this.forget('lost');
+      });
+      await conn.connect();
+      this.conn = conn;
+      await conn.query('LISTEN outbox');
+    }
+    if (!this.leader) {
+      const r = await this.conn.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [...RELAY_LOCK]);
+      if (r.rows[0].ok) {
+        this.leader = true;
+        this.leadershipChanges.add(1, { change: 'acquired' });
+        this.opts.logger.info('outbox relay leadership acquired');
+      }
+    }
+    return this.leader;
+  }
+
+  /** Forgets the session (and the leadership that lived in it). */
+  private forget(change: 'lost' | 'released'): void {
+    if (this.leader) {
+      this.leadershipChanges.add(1, { change });
+      this.opts.logger[change === 'lost' ? 'warn' : 'info'](`outbox relay leadership ${change}`);
+    }
+    this.leader = false;
+    this.conn = undefined;
+  }
+
+  private async dropConnection(change: 'lost' | 'released'): Promise<void> {
+    const conn = this.conn;
+    if (!conn) return;
+    this.forget(change);
+    await conn.end().catch(() => undefined);
+  }
+
+  /** Publishes one batch when this relay leads; returns the number of rows published (0 on a standby). */
   async publishBatch(): Promise<number> {
-    const client = await this.pool.connect();
+    if (!(await this.lead())) return 0;
+    const client = this.conn!;
     try {
       await client.query('BEGIN');
+      // Only the leader gets here, so nothing else holds these rows; the lock clause keeps a stray
+      // writer of `sent_at` (an operator's UPDATE) from racing the mark.
       const { rows } = await client.query<Row>(
         `SELECT id, event_id, topic, event_type, subject, tenant_id, source, payload, traceparent, tracestate, created_at
-           FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+           FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE`,
         [this.batchSize],
       );
       if (!rows.length) {
@@ -146,11 +215,15 @@ export class OutboxRelay {
       this.published.add(rows.length);
       return rows.length;
     } catch (err) {
-      await rollback(client);
+      // A session that cannot even roll back is broken, and its lock is gone with it: start afresh.
+      if (!(await rollback(client))) await this.dropConnection('lost');
       throw err;
-    } finally {
-      client.release();
     }
+  }
+
+  /** True while this relay is the publishing leader of its database. */
+  get isLeader(): boolean {
+    return this.leader;
   }
 
   private async send(rows: Row[]): Promise<void> {
@@ -213,10 +286,12 @@ export class OutboxRelay {
   }
 }
 
-async function rollback(client: PoolClient): Promise<void> {
+/** Rolls back; false when the session is broken. */
+async function rollback(client: Client): Promise<boolean> {
   try {
     await client.query('ROLLBACK');
+    return true;
   } catch {
-    // the connection is broken; the pool discards it
+    return false;
   }
 }
