@@ -9,11 +9,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDemoTenant } from './demo';
 import { ROOT, startPlatformProcesses } from './platform';
-import { loadConfig, stackUp } from './stack';
+import { loadConfig, runningPgSettings, stackUp } from './stack';
 import { createRegistryTopics } from './topics-create';
 
 async function main() {
   const info = await stackUp();
+  if (!process.env.DATABASE_URL && runningPgSettings(loadConfig()) === 'fast') {
+    console.warn('warning: the local PostgreSQL was started by a test run with fsync off; run `npm run stack:down` and `npm start` again for durable data.');
+  }
   const env = info.env as { DATABASE_URL: string; KAFKA_BROKERS: string; CLICKHOUSE_URL: string };
   const created = await createRegistryTopics(env.KAFKA_BROKERS.split(','));
   if (created.length) console.log(`topics created: ${created.join(', ')}`);

@@ -13,6 +13,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = (line: string) => process.stderr.write(`[stack] ${line}\n`);
+  // Tests and benchmarks start PostgreSQL without durability (fsync off…) unless told otherwise;
+  // `npm start` and `stack:up` keep the durable defaults.
+  process.env.CRM_PG_SETTINGS ||= 'fast';
   let started: EngineName[] = [];
   let env: Record<string, string>;
   try {

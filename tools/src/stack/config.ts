@@ -20,6 +20,12 @@ export interface StackConfig {
   kafkaControllerPort: number;
   clickhouseHttpPort: number;
   clickhouseTcpPort: number;
+  /**
+   * How a PostgreSQL this stack starts trades durability: `durable` keeps PostgreSQL's defaults (fsync,
+   * full page writes, synchronous commit; `npm start`, `stack:up`); `fast` turns them off (the test
+   * runner sets it). A server already running keeps what it was started with.
+   */
+  pgSettings: 'durable' | 'fast';
 }
 
 /** Thrown for a missing prerequisite or a wrong setting: the message is one sentence for the user. */
@@ -40,6 +46,12 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+function pgSettings(raw: string | undefined): StackConfig['pgSettings'] {
+  if (raw === undefined || raw === '' || raw === 'durable') return 'durable';
+  if (raw === 'fast') return 'fast';
+  throw new StackError(`CRM_PG_SETTINGS must be "durable" or "fast", got "${raw}".`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   return {
     repoRoot: REPO_ROOT,
@@ -50,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
     kafkaControllerPort: port(env, 'CRM_KAFKA_CONTROLLER_PORT', 59093),
     clickhouseHttpPort: port(env, 'CRM_CLICKHOUSE_HTTP_PORT', 58123),
     clickhouseTcpPort: port(env, 'CRM_CLICKHOUSE_TCP_PORT', 59000),
+    pgSettings: pgSettings(env.CRM_PG_SETTINGS),
   };
 }
 

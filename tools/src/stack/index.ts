@@ -13,6 +13,7 @@ import { isAlive, portInUse, withLock } from './process';
 import { errorMessage, waitFor } from './wait';
 
 export { ENGINES, StackError, URL_VARS, loadConfig, type EngineName, type StackConfig } from './config';
+export { runningPgSettings } from './postgres';
 
 const engines: Record<EngineName, Engine> = { postgres, kafka, clickhouse };
 

@@ -17,11 +17,21 @@ import { livePid, readPid, run, runOk, stopPid } from './process';
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
+const SETTINGS = ['max_connections=200'];
 /**
- * Dev/test stack only: these trade durability for speed (a crash of the machine can corrupt the
- * data folder). Never copy them to a server holding real data.
+ * The test stack only (`CRM_PG_SETTINGS=fast`, set by the test runner): these trade durability for
+ * speed — a crash can lose acknowledged commits or corrupt the data folder. `npm start` never uses them.
  */
-const DEV_SETTINGS = ['max_connections=200', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+const FAST_SETTINGS = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+
+/** The settings the running server was started with (`durable` or `fast`), as recorded at its start. */
+export function runningPgSettings(cfg: StackConfig): string | undefined {
+  try {
+    return fs.readFileSync(paths(cfg).settingsFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
 
 interface Binaries {
   initdb: string;
@@ -40,6 +50,7 @@ function paths(cfg: StackConfig) {
     data: path.join(dir, 'data'),
     log: path.join(dir, 'postgres.log'),
     pidFile: path.join(dir, 'postgres.pid'),
+    settingsFile: path.join(dir, 'settings'),
     /** identifies our postmaster in /proc/<pid>/cmdline (pg_ctl execs `postgres -D <data> -p ...`) */
     match: `postgres -D ${path.join(dir, 'data')} `,
   };
@@ -145,9 +156,9 @@ export const postgres: Engine = {
       `-p ${cfg.pgPort}`,
       `-k ${shellQuote(socketDir)}`,
       '-c listen_addresses=127.0.0.1',
-      ...DEV_SETTINGS.map((s) => `-c ${s}`),
+      ...[...SETTINGS, ...(cfg.pgSettings === 'fast' ? FAST_SETTINGS : [])].map((s) => `-c ${s}`),
     ].join(' ');
-    log(`[postgres] starting on port ${cfg.pgPort}`);
+    log(`[postgres] starting on port ${cfg.pgPort} (${cfg.pgSettings} settings)`);
     await runOk('pg_ctl start', bin.pg_ctl, ['start', '-w', '-t', '60', '-D', p.data, '-l', p.log, '-o', options], {
       ...user,
       env: { ...process.env, LC_ALL: 'C' },
@@ -157,6 +168,7 @@ export const postgres: Engine = {
     const pid = readPid(path.join(p.data, 'postmaster.pid'));
     if (pid === undefined) throw new Error(`pg_ctl reported success but ${p.data}/postmaster.pid is missing`);
     fs.writeFileSync(p.pidFile, `${pid}\n`);
+    fs.writeFileSync(p.settingsFile, `${cfg.pgSettings}\n`);
     return pid;
   },
 
