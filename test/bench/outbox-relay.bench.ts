@@ -4,6 +4,8 @@
  * 2. Steady state: writers commit BENCH_OUTBOX_RATE events/s (in transactions of 20) for
  *    BENCH_OUTBOX_SECONDS; commit→ack latency per event (commit = COMMIT returned to the writer,
  *    ack = Kafka acknowledged the batch holding it): p50/p99, and the relay's events/s.
+ * BENCH_OUTBOX_REPLICAS relays (default 1) run on the database, as replicas of a service would: one
+ * leads and publishes, the others stand by (libs/kafka/README.md).
  */
 import { ItemCreated } from '@crm/contracts/crm/testkit/events/v1/item_events';
 import { createOrm, migrate, uuidv7 } from '@crm/db';
@@ -16,6 +18,7 @@ import { fmt, machine, percentile } from './stats';
 const BACKLOG = Number(process.env.BENCH_OUTBOX_BACKLOG ?? 50_000);
 const RATE = Number(process.env.BENCH_OUTBOX_RATE ?? 5_000);
 const SECONDS = Number(process.env.BENCH_OUTBOX_SECONDS ?? 20);
+const REPLICAS = Number(process.env.BENCH_OUTBOX_REPLICAS ?? 1);
 const TX_SIZE = 20;
 
 const payload = Buffer.from(ItemCreated.encode({ itemId: uuidv7(), tenantId: 'bench', name: 'benchmark item with a name of ordinary length' }).finish());
@@ -41,21 +44,25 @@ async function main() {
   const rename = await createRunTopics(kafka, `.${uniqueName('bench')}`);
   const pool = new Pool({ connectionString: db.url, max: 8 });
   const acked = new Map<string, number>();
-  const relay = new OutboxRelay({
-    databaseUrl: db.url,
-    kafka,
-    logger,
-    topicName: rename,
-    afterAck: async (ids) => {
-      const now = performance.now();
-      for (const id of ids) acked.set(id, now);
-    },
-  });
+  const relays = Array.from(
+    { length: REPLICAS },
+    () =>
+      new OutboxRelay({
+        databaseUrl: db.url,
+        kafka,
+        logger,
+        topicName: rename,
+        afterAck: async (ids) => {
+          const now = performance.now();
+          for (const id of ids) acked.set(id, now);
+        },
+      }),
+  );
 
   // 1. Drain a committed backlog.
   for (let done = 0; done < BACKLOG; done += 5000) await insertEvents(pool, Math.min(5000, BACKLOG - done));
   const t0 = performance.now();
-  await relay.start();
+  await Promise.all(relays.map((r) => r.start()));
   while (acked.size < BACKLOG) await new Promise((r) => setTimeout(r, 20));
   const drainS = (performance.now() - t0) / 1000;
   const drainRate = BACKLOG / drainS;
@@ -84,11 +91,11 @@ async function main() {
   const steadyS = (performance.now() - start) / 1000;
   const latencies = [...committed].map(([id, at]) => Math.max(0, acked.get(id)! - at));
 
-  await relay.stop();
+  await Promise.all(relays.map((r) => r.stop()));
   await pool.end();
   await db.drop();
 
-  console.log(`machine: ${machine()}`);
+  console.log(`machine: ${machine()}; ${REPLICAS} relay replica(s) on the database`);
   console.log(`outbox relay drain: ${BACKLOG} events in ${fmt(drainS, 2)} s = ${fmt(drainRate, 0)} events/s`);
   console.log(
     `outbox relay steady state: offered ${RATE} events/s for ${SECONDS} s (achieved ${fmt(committed.size / writeS, 0)} committed/s, ${fmt(committed.size / steadyS, 0)} acked/s); ` +
