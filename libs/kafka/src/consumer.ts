@@ -39,6 +39,14 @@ export const processedEventsMigration: NamedMigration = { name: 'lib_0002_proces
 /** Applies one event inside the transaction that also records its ce_id. Throw to fail it. */
 export type EventHandler = (event: CloudEvent, em: EntityManager) => Promise<void>;
 
+/**
+ * Group membership timing for the platform's consumers. A member that dies without leaving (SIGKILL,
+ * OOM, a lost node) holds its partitions until its session times out; kafkajs' 30 s default stalls
+ * those partitions that long. 10 s with a heartbeat every second cuts the detection of a dead member to a third
+ * (test/chaos measures it) while tolerating event-loop stalls of several seconds.
+ */
+export const CONSUMER_GROUP_TIMING = { sessionTimeout: 10_000, heartbeatInterval: 1_000 } as const;
+
 export interface ConsumerOptions {
   kafka: Kafka;
   orm: MikroORM;
@@ -96,7 +104,7 @@ export class IdempotentConsumer {
   async start(): Promise<void> {
     this.producer = this.opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
-    this.consumer = this.opts.kafka.consumer({ groupId: this.opts.groupId, allowAutoTopicCreation: false });
+    this.consumer = this.opts.kafka.consumer({ groupId: this.opts.groupId, allowAutoTopicCreation: false, ...CONSUMER_GROUP_TIMING });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: this.opts.fromBeginning ?? true });
     await this.consumer.run({

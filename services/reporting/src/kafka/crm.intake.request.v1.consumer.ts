@@ -18,7 +18,7 @@
  * Offsets must be resolved in memory as messages are buffered (otherwise kafkajs fetches the same
  * messages again), but with autoCommit off kafkajs never commits resolved offsets on its own.
  */
-import { decodeEvent, dlqTopic, EnvelopeError, type Kafka } from '@crm/kafka';
+import { CONSUMER_GROUP_TIMING, decodeEvent, dlqTopic, EnvelopeError, type Kafka } from '@crm/kafka';
 import type { Logger } from '@crm/logger';
 import { meter, withSpan } from '@crm/telemetry';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
@@ -120,7 +120,7 @@ export class RequestEventsSink {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
     // maxWaitTimeInMs bounds how long an idle fetch blocks stop().
-    this.consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 });
+    this.consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000, ...CONSUMER_GROUP_TIMING });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
     await this.consumer.run({
