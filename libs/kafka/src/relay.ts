@@ -159,11 +159,12 @@ export class OutboxRelay {
       });
       await conn.connect();
       this.conn = conn;
-      await conn.query('LISTEN outbox');
     }
     if (!this.leader) {
       const r = await this.conn.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [...RELAY_LOCK]);
       if (r.rows[0].ok) {
+        // Only the leader listens: a standby woken by every commit would only ask for the lock again.
+        await this.conn.query('LISTEN outbox');
         this.leader = true;
         this.leadershipChanges.add(1, { change: 'acquired' });
         this.opts.logger.info('outbox relay leadership acquired');
