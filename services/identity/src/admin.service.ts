@@ -7,11 +7,13 @@ import { isUniqueViolation, PESSIMISTIC_WRITE } from './db';
 import { ApiKeySchema, type ApiKey } from './db/entities/api-key.entity';
 import { DepartmentSchema, type Department } from './db/entities/department.entity';
 import { PublicFormSchema, type PublicForm } from './db/entities/public-form.entity';
+import { TenantSchema, type Tenant } from './db/entities/tenant.entity';
 import { UserSchema, type User } from './db/entities/user.entity';
 import { mayManage } from './domain/access';
 import { hashPassword } from './domain/password';
+import { checkFieldMapping, checkThankYouUrl, type StoredFieldMapping } from './domain/public-form';
 import { generateApiKeySecret, generatePublicFormId, isWellFormedPublicFormId, sha256 } from './domain/secrets';
-import { checkEmail, checkName, checkPassword, checkRoles, checkScopes, Violations } from './domain/validation';
+import { checkEmail, checkName, checkPassword, checkRoles, checkScopes, checkTimeZone, Violations } from './domain/validation';
 
 export const PAGE_SIZE_DEFAULT = 50;
 export const PAGE_SIZE_MAX = 200;
@@ -200,15 +202,21 @@ export class AdminService {
     });
   }
 
-  async createPublicForm(tenantId: string, actor: Actor, input: { name: string }): Promise<PublicForm> {
+  async createPublicForm(
+    tenantId: string,
+    actor: Actor,
+    input: { name: string; fieldMapping?: Partial<StoredFieldMapping>; thankYouUrl?: string },
+  ): Promise<PublicForm> {
     const v = new Violations();
     const name = checkName(v, 'name', input.name);
+    const fieldMapping = checkFieldMapping(v, 'field_mapping', input.fieldMapping);
+    const thankYouUrl = checkThankYouUrl(v, 'thank_you_url', input.thankYouUrl);
     v.throwIfAny();
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.em().transactional(async (em) => {
-          const form = em.create(PublicFormSchema, { id: generatePublicFormId(), tenantId, name, enabled: true, createdAt: new Date() });
-          audit(em, tenantId, actor, 'public_form.created', `public_form:${form.id}`, { name });
+          const form = em.create(PublicFormSchema, { id: generatePublicFormId(), tenantId, name, enabled: true, createdAt: new Date(), fieldMapping, thankYouUrl });
+          audit(em, tenantId, actor, 'public_form.created', `public_form:${form.id}`, { name, fieldMapping, thankYouUrl });
           return form;
         });
       } catch (err) {
@@ -229,6 +237,52 @@ export class AdminService {
         form.enabled = enabled;
         audit(em, tenantId, actor, enabled ? 'public_form.enabled' : 'public_form.disabled', `public_form:${form.id}`, {});
       }
+      return form;
+    });
+  }
+
+  async getTenant(tenantId: string): Promise<Tenant> {
+    const tenant = await this.em().findOne(TenantSchema, { id: tenantId });
+    if (!tenant) throw new NotFoundError('tenant', tenantId.slice(0, 64));
+    return tenant;
+  }
+
+  /** Changes the fields that are set; a change writes one audit row with the old and new values. */
+  async updateTenant(tenantId: string, actor: Actor, input: { timeZone?: string }): Promise<Tenant> {
+    const v = new Violations();
+    const timeZone = input.timeZone === undefined ? undefined : checkTimeZone(v, 'time_zone', input.timeZone, { emptyIsUtc: false });
+    v.throwIfAny();
+    return this.em().transactional(async (em) => {
+      const tenant = await em.findOne(TenantSchema, { id: tenantId }, { lockMode: PESSIMISTIC_WRITE });
+      if (!tenant) throw new NotFoundError('tenant', tenantId.slice(0, 64));
+      if (timeZone !== undefined && tenant.timeZone !== timeZone) {
+        audit(em, tenantId, actor, 'tenant.time_zone_changed', `tenant:${tenant.id}`, { from: tenant.timeZone, to: timeZone });
+        tenant.timeZone = timeZone;
+      }
+      return tenant;
+    });
+  }
+
+  /** Changes the fields that are given (all validated first: an invalid value changes nothing); audited when something changed. */
+  async updatePublicForm(
+    tenantId: string,
+    actor: Actor,
+    id: string,
+    input: { name?: string; fieldMapping?: Partial<StoredFieldMapping>; thankYouUrl?: string },
+  ): Promise<PublicForm> {
+    const v = new Violations();
+    const name = input.name === undefined ? undefined : checkName(v, 'name', input.name);
+    const fieldMapping = input.fieldMapping === undefined ? undefined : checkFieldMapping(v, 'field_mapping', input.fieldMapping);
+    const thankYouUrl = input.thankYouUrl === undefined ? undefined : checkThankYouUrl(v, 'thank_you_url', input.thankYouUrl);
+    v.throwIfAny();
+    return this.em().transactional(async (em) => {
+      const form = isWellFormedPublicFormId(id) ? await em.findOne(PublicFormSchema, { tenantId, id }, { lockMode: PESSIMISTIC_WRITE }) : null;
+      if (!form) throw new NotFoundError('public form', id.slice(0, 64));
+      const changes: Record<string, unknown> = {};
+      if (name !== undefined && name !== form.name) changes.name = form.name = name;
+      if (fieldMapping !== undefined && JSON.stringify(fieldMapping) !== JSON.stringify(form.fieldMapping)) changes.fieldMapping = form.fieldMapping = fieldMapping;
+      if (thankYouUrl !== undefined && thankYouUrl !== form.thankYouUrl) changes.thankYouUrl = form.thankYouUrl = thankYouUrl;
+      if (Object.keys(changes).length) audit(em, tenantId, actor, 'public_form.updated', `public_form:${form.id}`, changes);
       return form;
     });
   }

@@ -1,4 +1,4 @@
-import { SubjectKind, type Principal } from '@crm/contracts/crm/identity/v1/identity';
+import { SubjectKind, type FieldMapping, type Principal } from '@crm/contracts/crm/identity/v1/identity';
 import { uuidv7, type MikroORM } from '@crm/db';
 import { DomainError, NotFoundError } from '@crm/errors';
 import type { Logger } from '@crm/logger';
@@ -7,6 +7,7 @@ import { isUniqueViolation } from './db';
 import { SessionSchema } from './db/entities/session.entity';
 import { TenantSchema, type Tenant } from './db/entities/tenant.entity';
 import { rolesToWire, scopesForRoles } from './domain/access';
+import { completeMapping, type StoredFieldMapping } from './domain/public-form';
 import { dummyPasswordHash, PASSWORD_MAX, verifyPassword } from './domain/password';
 import {
   generateSessionToken,
@@ -17,7 +18,7 @@ import {
   SESSION_TTL_MS,
   sha256,
 } from './domain/secrets';
-import { checkLocale, checkName, checkSlug, Violations, EMAIL_MAX } from './domain/validation';
+import { checkLocale, checkName, checkSlug, checkTimeZone, Violations, EMAIL_MAX } from './domain/validation';
 
 /** The one answer to every failed credential check: it never says which part was wrong. */
 export class InvalidCredentialsError extends DomainError {
@@ -38,6 +39,7 @@ interface UserRow {
   roles: string[];
   slug: string;
   locale: string;
+  time_zone: string;
 }
 
 function userPrincipal(row: UserRow): Principal {
@@ -51,6 +53,7 @@ function userPrincipal(row: UserRow): Principal {
     email: row.email,
     roles: rolesToWire(row.roles),
     scopes: scopesForRoles(row.roles),
+    tenantTimeZone: row.time_zone,
   };
 }
 
@@ -70,10 +73,10 @@ export class AuthService {
     if (!parsed) throw new InvalidCredentialsError();
     // One indexed lookup (api_keys_prefix_key) joined with the tenant.
     const rows = await this.conn.execute<
-      { id: string; tenant_id: string; name: string; secret_hash: Buffer; scopes: string[]; revoked: boolean; stale: boolean; slug: string; locale: string }[]
+      { id: string; tenant_id: string; name: string; secret_hash: Buffer; scopes: string[]; revoked: boolean; stale: boolean; slug: string; locale: string; time_zone: string }[]
     >(
       // Times are compared in SQL: raw rows carry timestamps as strings, not Dates.
-      `SELECT k.id, k.tenant_id, k.name, k.secret_hash, k.scopes, t.slug, t.locale,
+      `SELECT k.id, k.tenant_id, k.name, k.secret_hash, k.scopes, t.slug, t.locale, t.time_zone,
               k.revoked_at IS NOT NULL AS revoked,
               (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => ?)) AS stale
          FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
@@ -99,6 +102,7 @@ export class AuthService {
       email: '',
       roles: [],
       scopes: key.scopes,
+      tenantTimeZone: key.time_zone,
     };
   }
 
@@ -107,7 +111,7 @@ export class AuthService {
     // One indexed lookup (sessions_token_hash_key) joined with the user and the tenant: roles are
     // read fresh, so a role change applies to open sessions at once.
     const rows = await this.conn.execute<UserRow[]>(
-      `SELECT u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles, t.slug, t.locale
+      `SELECT u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles, t.slug, t.locale, t.time_zone
          FROM sessions s
          JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
          JOIN tenants t ON t.id = s.tenant_id
@@ -123,7 +127,7 @@ export class AuthService {
     // Oversized input cannot match anything; refuse it before spending a hash on it.
     if (tenantSlug.length > 63 || normalized.length > EMAIL_MAX || password.length > PASSWORD_MAX * 2) throw new InvalidCredentialsError();
     const rows = await this.conn.execute<(UserRow & { password_hash: string })[]>(
-      `SELECT u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles, u.password_hash, t.slug, t.locale
+      `SELECT u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles, u.password_hash, t.slug, t.locale, t.time_zone
          FROM users u JOIN tenants t ON t.id = u.tenant_id
         WHERE t.slug = ? AND u.email = ?`,
       [tenantSlug, normalized],
@@ -148,31 +152,42 @@ export class AuthService {
     await this.conn.execute('UPDATE sessions SET revoked_at = now() WHERE token_hash = ? AND revoked_at IS NULL', [sha256(token)]);
   }
 
-  async resolvePublicForm(publicFormId: string): Promise<{ tenantId: string; formId: string; name: string; tenantLocale: string }> {
+  async resolvePublicForm(
+    publicFormId: string,
+  ): Promise<{ tenantId: string; formId: string; name: string; tenantLocale: string; fieldMapping: FieldMapping; thankYouUrl: string }> {
     const notFound = () => new NotFoundError('public form', publicFormId.slice(0, 64));
     if (!isWellFormedPublicFormId(publicFormId)) throw notFound();
-    const rows = await this.conn.execute<{ id: string; tenant_id: string; name: string; locale: string }[]>(
-      `SELECT f.id, f.tenant_id, f.name, t.locale
+    const rows = await this.conn.execute<{ id: string; tenant_id: string; name: string; locale: string; field_mapping: unknown; thank_you_url: string | null }[]>(
+      `SELECT f.id, f.tenant_id, f.name, t.locale, f.field_mapping, f.thank_you_url
          FROM public_forms f JOIN tenants t ON t.id = f.tenant_id
         WHERE f.id = ? AND f.enabled`,
       [publicFormId],
     );
     const f = rows[0];
     if (!f) throw notFound();
-    return { tenantId: f.tenant_id, formId: f.id, name: f.name, tenantLocale: f.locale };
+    const mapping = (typeof f.field_mapping === 'string' ? JSON.parse(f.field_mapping) : f.field_mapping) as Partial<StoredFieldMapping> | null;
+    return {
+      tenantId: f.tenant_id,
+      formId: f.id,
+      name: f.name,
+      tenantLocale: f.locale,
+      fieldMapping: completeMapping(mapping),
+      thankYouUrl: f.thank_you_url ?? '',
+    };
   }
 
-  async createTenant(actor: Actor, input: { name: string; slug: string; locale: string }): Promise<Tenant> {
+  async createTenant(actor: Actor, input: { name: string; slug: string; locale: string; timeZone?: string }): Promise<Tenant> {
     if (actor.kind !== 'service') throw new DomainError('PERMISSION_DENIED', 'only a service may create tenants');
     const v = new Violations();
     const name = checkName(v, 'name', input.name);
     const slug = checkSlug(v, 'slug', input.slug);
     const locale = checkLocale(v, 'locale', input.locale);
+    const timeZone = checkTimeZone(v, 'time_zone', input.timeZone ?? '', { emptyIsUtc: true });
     v.throwIfAny();
     try {
       return await this.orm.em.fork().transactional(async (em) => {
-        const tenant = em.create(TenantSchema, { id: uuidv7(), name, slug, locale, createdAt: new Date() });
-        audit(em, tenant.id, actor, 'tenant.created', `tenant:${tenant.id}`, { name, slug, locale });
+        const tenant = em.create(TenantSchema, { id: uuidv7(), name, slug, locale, timeZone, createdAt: new Date() });
+        audit(em, tenant.id, actor, 'tenant.created', `tenant:${tenant.id}`, { name, slug, locale, timeZone });
         return tenant;
       });
     } catch (err) {

@@ -98,7 +98,9 @@ describe('tenant → admin → login → authenticate', () => {
       email: 'admin@acme.example',
       roles: [Role.ROLE_ADMIN],
       scopes: ['requests:read', 'requests:write', 'reports:read', 'identity:admin'],
+      tenantTimeZone: 'UTC',
     };
+    expect(tenant!.timeZone).toBe('UTC'); // none given at creation
     expect(login.principal).toEqual(expected);
     const { principal } = await client.authenticate({ credential: { $case: 'sessionToken', value: login.sessionToken } }, platform);
     expect(principal).toEqual(expected);
@@ -173,6 +175,7 @@ describe('API keys', () => {
       email: '',
       roles: [],
       scopes: ['requests:read', 'requests:write'],
+      tenantTimeZone: 'UTC',
     });
     const { keys } = await client.listApiKeys({}, serviceFor(tenant));
     expect(keys).toHaveLength(1);
@@ -215,6 +218,8 @@ describe('public forms', () => {
       formId: form!.id,
       name: 'Contact us',
       tenantLocale: 'en',
+      fieldMapping: { name: [], phone: [], email: [], message: [] },
+      thankYouUrl: '',
     });
     expect((await client.listPublicForms({}, serviceFor(tenant))).forms.map((f) => f.id)).toEqual([form!.id]);
 
@@ -347,6 +352,10 @@ describe('bad input', () => {
       ['slug', client.createTenant({ name: 'T', slug: 'x', locale: 'ru' }, platform)],
       ['locale', client.createTenant({ name: 'T', slug: uniqueName('l').replace(/_/g, '-'), locale: 'de' }, platform)],
       ['name', client.createTenant({ name: 'n'.repeat(201), slug: uniqueName('l').replace(/_/g, '-'), locale: 'ru' }, platform)],
+      ['time_zone', client.createTenant({ name: 'T', slug: uniqueName('l').replace(/_/g, '-'), locale: 'ru', timeZone: 'Mars/Olympus' }, platform)],
+      ['time_zone', client.createTenant({ name: 'T', slug: uniqueName('l').replace(/_/g, '-'), locale: 'ru', timeZone: '+03:00' }, platform)],
+      ['time_zone', client.updateTenant({ timeZone: 'Europe/Atlantis' }, ctx)],
+      ['time_zone', client.updateTenant({ timeZone: '' }, ctx)],
       ['page.cursor', client.listUsers({ page: { pageSize: 10, cursor: 'garbage' } }, ctx)],
       ['page.page_size', client.listUsers({ page: { pageSize: -1, cursor: '' } }, ctx)],
     ];
@@ -425,5 +434,52 @@ describe('audit trail', () => {
     const all = JSON.stringify(rows);
     expect(all).not.toContain(secret.slice(13));
     expect(all).not.toContain(PASSWORD);
+  });
+});
+
+describe('tenant time zone', () => {
+  it('is set at creation, carried in the principal, changed by an admin (audited) and per tenant only', async () => {
+    const slug = uniqueName('tz').replace(/_/g, '-');
+    const { tenant } = await client.createTenant({ name: 'Moscow sales', slug, locale: 'ru', timeZone: 'europe/moscow' }, platform);
+    expect(tenant).toMatchObject({ slug, timeZone: 'Europe/Moscow' }); // stored in the canonical spelling
+    const other = await newTenant();
+    const admin = await newUser(tenant!, [Role.ROLE_ADMIN]);
+    const seller = await newUser(tenant!, [Role.ROLE_SELLER]);
+    const { sessionToken, principal } = await client.login({ tenantSlug: slug, email: admin.email, password: PASSWORD }, platform);
+    expect(principal!.tenantTimeZone).toBe('Europe/Moscow');
+    const { key, secret } = await client.createApiKey({ name: 'k', scopes: ['reports:read'] }, serviceFor(tenant!));
+    const byKey = () => client.authenticate({ credential: { $case: 'apiKey', value: secret } }, platform);
+    expect((await byKey()).principal!.tenantTimeZone).toBe('Europe/Moscow');
+    expect((await client.getTenant({}, userFor(tenant!, admin))).tenant).toMatchObject({ id: tenant!.id, timeZone: 'Europe/Moscow' });
+
+    // A seller and a plain key may not change it.
+    expect(await failure(client.updateTenant({ timeZone: 'UTC' }, userFor(tenant!, seller)))).toMatchObject({ code: status.PERMISSION_DENIED });
+    expect(await failure(client.updateTenant({ timeZone: 'UTC' }, keyFor(tenant!, key!)))).toMatchObject({ code: status.PERMISSION_DENIED });
+
+    // The admin changes it: the open session and the key see the new zone at once; the other tenant keeps its own.
+    const updated = await client.updateTenant({ timeZone: 'Europe/Berlin' }, userFor(tenant!, admin));
+    expect(updated.tenant).toMatchObject({ id: tenant!.id, timeZone: 'Europe/Berlin', name: 'Moscow sales', locale: 'ru' });
+    expect((await client.authenticate({ credential: { $case: 'sessionToken', value: sessionToken } }, platform)).principal!.tenantTimeZone).toBe('Europe/Berlin');
+    expect((await byKey()).principal!.tenantTimeZone).toBe('Europe/Berlin');
+    expect((await client.getTenant({}, serviceFor(other))).tenant!.timeZone).toBe('UTC');
+
+    // Unchanged and absent fields write nothing.
+    await client.updateTenant({ timeZone: 'Europe/Berlin' }, userFor(tenant!, admin));
+    expect((await client.updateTenant({}, userFor(tenant!, admin))).tenant!.timeZone).toBe('Europe/Berlin');
+    const audit = await sql<{ actor_kind: string; actor_id: string; details: Record<string, unknown> }>(
+      "SELECT actor_kind, actor_id, details FROM audit_log WHERE tenant_id = ? AND action = 'tenant.time_zone_changed' ORDER BY id",
+      [tenant!.id],
+    );
+    expect(audit).toEqual([{ actor_kind: 'user', actor_id: admin.id, details: { from: 'Europe/Moscow', to: 'Europe/Berlin' } }]);
+    const [created] = await sql<{ details: Record<string, unknown> }>("SELECT details FROM audit_log WHERE tenant_id = ? AND action = 'tenant.created'", [tenant!.id]);
+    expect(created.details).toMatchObject({ timeZone: 'Europe/Moscow' });
+  });
+
+  it('gives rows written before the column existed UTC (the migration default)', async () => {
+    const id = '0190e000-0000-7000-8000-00000000a7c1';
+    await sql("INSERT INTO tenants (id, name, slug, locale, created_at) VALUES (?, 'Old', ?, 'en', now())", [id, uniqueName('old').replace(/_/g, '-')]);
+    const [row] = await sql<{ time_zone: string }>('SELECT time_zone FROM tenants WHERE id = ?', [id]);
+    expect(row.time_zone).toBe('UTC');
+    expect((await client.getTenant({}, { tenantId: id, callerId: 'bootstrap', callerKind: 'service' })).tenant!.timeZone).toBe('UTC');
   });
 });

@@ -94,6 +94,8 @@ export function toProtoRequest(row: RequestRow): Request {
     createdAt: row.createdAt.toISOString(),
     commentCount: row.commentCount,
     publicFormId: row.publicFormId ?? '',
+    extraFields: (row.extraFields ?? []).map(([key, value]) => ({ key, value })),
+    extraFieldsTruncated: row.extraFieldsTruncated ?? false,
   };
 }
 

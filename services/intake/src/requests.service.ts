@@ -95,6 +95,8 @@ export class RequestsService {
         message: input.message,
         ...input.attribution,
         publicFormId: input.publicFormId,
+        extraFields: input.extraFields,
+        extraFieldsTruncated: input.extraFieldsTruncated,
         idempotencyKey,
         fingerprint,
         createdAt: new Date(),

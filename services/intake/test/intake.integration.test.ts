@@ -23,6 +23,7 @@ function form(over: Partial<CreateRequestRequest> = {}): CreateRequestRequest {
     idempotencyKey: '',
     publicFormId: '',
     defaultCountry: '',
+    extraFields: [],
     ...over,
   };
 }

@@ -15,6 +15,7 @@ import { ClickHouse, dropDatabase, ensureDatabase } from '../src/clickhouse/clie
 import { migrate, recordedMigrations } from '../src/clickhouse/migrate';
 import { ident, sql, str, type Sql } from '../src/clickhouse/sql';
 import { reportingEnv } from '../src/config';
+import { requestsPerDay } from '../src/reports/requests-per-day';
 import { REPORTING_GROUP, RequestEventsSink } from '../src/kafka/crm.intake.request.v1.consumer';
 import { collect, createdEvent, createRequestTopic, deleteTopics, header, lag } from './support';
 
@@ -34,8 +35,22 @@ const extraTopics: string[] = [];
 const extraDatabases: string[] = [];
 
 const as = (tenantId: string): TenantContext => ({ tenantId, callerId: 'reporting-test', callerKind: 'service' });
-const report = async (tenantId: string, dateFrom: string, dateTo: string): Promise<RequestsPerDayRow[]> =>
-  (await client.requestsPerDay({ dateFrom, dateTo }, as(tenantId))).rows;
+const report = async (tenantId: string, dateFrom: string, dateTo: string, timeZone?: string): Promise<RequestsPerDayRow[]> =>
+  (await client.requestsPerDay({ dateFrom, dateTo, timeZone }, as(tenantId))).rows;
+/** Requests per day only (channels and sources summed), for the time-zone cases. */
+const perDay = async (tenantId: string, dateFrom: string, dateTo: string, timeZone?: string): Promise<Record<string, number>> => {
+  const out: Record<string, number> = {};
+  for (const r of await report(tenantId, dateFrom, dateTo, timeZone)) out[r.day] = (out[r.day] ?? 0) + r.requests;
+  return out;
+};
+const failure = (p: Promise<unknown>): Promise<ServiceError> =>
+  p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: ServiceError) => e,
+  );
+const violatedFields = (err: ServiceError) => (JSON.parse(err.metadata.get('x-error-violations')[0].toString()) as { field: string }[]).map((v) => v.field);
 const caughtUp = (groupId = group, t = topic) => eventually(() => lag(kafka, groupId, t), { until: (n) => n === 0, message: `${groupId} committed everything on ${t}` });
 const chQuery = <T>(q: Sql) => service.clickhouse.query<T>(q);
 
@@ -203,6 +218,87 @@ describe('RequestsPerDay', () => {
     await caughtUp();
     await expect(report(tenant, days[0], days[days.length - 1])).rejects.toMatchObject({ code: status.RESOURCE_EXHAUSTED });
     expect(await report(tenant, days[0], days[days.length - 2])).toHaveLength(REPORT_MAX_ROWS);
+  });
+
+  it('counts days in the requested time zone: 23:30 and 00:30 Moscow time are two Moscow days and one UTC day', async () => {
+    const tenant = uuidv7();
+    // Moscow is UTC+3 all year: 23:30 MSK on March 1st is 20:30 UTC, 00:30 MSK on March 2nd is 21:30 UTC.
+    const events = [createdEvent({ tenantId: tenant, createdAt: '2026-03-01T20:30:00Z' }), createdEvent({ tenantId: tenant, createdAt: '2026-03-01T21:30:00Z' })];
+    await producer.send({ topic, acks: -1, messages: events.map(encodeEvent) });
+    await caughtUp();
+
+    const moscow = await client.requestsPerDay({ dateFrom: '2026-03-01', dateTo: '2026-03-02', timeZone: 'Europe/Moscow' }, as(tenant));
+    expect(moscow.timeZone).toBe('Europe/Moscow');
+    expect(moscow.rows).toEqual([
+      { day: '2026-03-01', channel: 'web_form', utmSource: '', requests: 1 },
+      { day: '2026-03-02', channel: 'web_form', utmSource: '', requests: 1 },
+    ]);
+    const utc = await client.requestsPerDay({ dateFrom: '2026-03-01', dateTo: '2026-03-02' }, as(tenant));
+    expect(utc.timeZone).toBe('UTC');
+    expect(utc.rows).toEqual([{ day: '2026-03-01', channel: 'web_form', utmSource: '', requests: 2 }]);
+    // The bounds are local days too: March 2nd alone in Moscow holds the 00:30 request only.
+    expect(await perDay(tenant, '2026-03-02', '2026-03-02', 'Europe/Moscow')).toEqual({ '2026-03-02': 1 });
+    expect(await perDay(tenant, '2026-03-02', '2026-03-02', 'UTC')).toEqual({});
+    // A zone east of UTC+12 pulls both into March 2nd; one far west keeps both on March 1st.
+    expect(await perDay(tenant, '2026-03-01', '2026-03-02', 'Pacific/Kiritimati')).toEqual({ '2026-03-02': 2 });
+    expect(await perDay(tenant, '2026-03-01', '2026-03-02', 'Etc/GMT+12')).toEqual({ '2026-03-01': 2 });
+  });
+
+  it('counts a 23-hour and a 25-hour DST day whole, without leaking into its neighbours (Europe/Berlin)', async () => {
+    const tenant = uuidv7();
+    // 2026-03-29: clocks go 02:00 CET → 03:00 CEST (23 hours). 2026-10-25: 03:00 CEST → 02:00 CET (25 hours).
+    const at = [
+      '2026-03-28T22:30:00Z', // 23:30 CET on 03-28 (the day before)
+      '2026-03-28T23:30:00Z', // 00:30 CET on 03-29
+      '2026-03-29T21:30:00Z', // 23:30 CEST on 03-29
+      '2026-03-29T22:30:00Z', // 00:30 CEST on 03-30 (the day after)
+      '2026-10-24T21:30:00Z', // 23:30 CEST on 10-24 (the day before)
+      '2026-10-24T22:30:00Z', // 00:30 CEST on 10-25
+      '2026-10-25T22:30:00Z', // 23:30 CET on 10-25
+      '2026-10-25T23:30:00Z', // 00:30 CET on 10-26 (the day after)
+    ];
+    await producer.send({ topic, acks: -1, messages: at.map((createdAt) => encodeEvent(createdEvent({ tenantId: tenant, createdAt }))) });
+    await caughtUp();
+
+    expect(await perDay(tenant, '2026-03-28', '2026-03-30', 'Europe/Berlin')).toEqual({ '2026-03-28': 1, '2026-03-29': 2, '2026-03-30': 1 });
+    expect(await perDay(tenant, '2026-03-29', '2026-03-29', 'Europe/Berlin')).toEqual({ '2026-03-29': 2 });
+    expect(await perDay(tenant, '2026-10-24', '2026-10-26', 'Europe/Berlin')).toEqual({ '2026-10-24': 1, '2026-10-25': 2, '2026-10-26': 1 });
+    expect(await perDay(tenant, '2026-10-25', '2026-10-25', 'Europe/Berlin')).toEqual({ '2026-10-25': 2 });
+    // The same rows in UTC fall differently, so the Berlin figures above come from the zone's rules.
+    expect(await perDay(tenant, '2026-03-28', '2026-03-30', 'UTC')).toEqual({ '2026-03-28': 2, '2026-03-29': 2 });
+    expect(await perDay(tenant, '2026-10-24', '2026-10-26', 'UTC')).toEqual({ '2026-10-24': 2, '2026-10-25': 2 });
+  });
+
+  it('keeps tenants apart whatever zone each asks in', async () => {
+    const [a, b] = [uuidv7(), uuidv7()];
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [createdEvent({ tenantId: a, createdAt: '2026-03-01T21:30:00Z' }), createdEvent({ tenantId: b, createdAt: '2026-03-01T21:30:00Z' })].map(encodeEvent),
+    });
+    await caughtUp();
+    expect(await perDay(a, '2026-03-01', '2026-03-02', 'Europe/Moscow')).toEqual({ '2026-03-02': 1 });
+    expect(await perDay(b, '2026-03-01', '2026-03-02')).toEqual({ '2026-03-01': 1 });
+  });
+
+  it('rejects a time zone that is not an IANA name with INVALID_ARGUMENT on time_zone', async () => {
+    const tenant = uuidv7();
+    for (const timeZone of ['Mars/Olympus', '+03:00', "Europe/Moscow') OR 1=1 --", 'x'.repeat(65)]) {
+      const err = await failure(client.requestsPerDay({ dateFrom: '2026-03-01', dateTo: '2026-03-01', timeZone }, as(tenant)));
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(violatedFields(err)).toEqual(['time_zone']);
+    }
+    // Case and aliases are forgiven and answered in the canonical spelling.
+    expect((await client.requestsPerDay({ dateFrom: '2026-03-01', dateTo: '2026-03-01', timeZone: 'europe/moscow' }, as(tenant))).timeZone).toBe('Europe/Moscow');
+    expect((await client.requestsPerDay({ dateFrom: '2026-03-01', dateTo: '2026-03-01', timeZone: 'Etc/UTC' }, as(tenant))).timeZone).toBe('UTC');
+  });
+
+  it("answers a zone missing from ClickHouse's zone database with INVALID_ARGUMENT, not an internal error", async () => {
+    // Past validation (as a zone newer than the server's tzdata would be): ClickHouse has the last word.
+    await expect(requestsPerDay(service.clickhouse, uuidv7(), { from: '2026-03-01', to: '2026-03-01' }, 'Nowhere/Atlantis')).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      violations: [{ field: 'time_zone', message: 'the analytics store does not know the time zone Nowhere/Atlantis' }],
+    });
   });
 
   it('refuses calls without tenant metadata', async () => {

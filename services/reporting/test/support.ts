@@ -34,8 +34,10 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
 
 export interface CreatedSpec {
   tenantId: string;
-  /** YYYY-MM-DD (UTC); the request is created at noon of that day. */
-  day: string;
+  /** YYYY-MM-DD (UTC); the request is created at noon of that day unless `createdAt` says when. */
+  day?: string;
+  /** The exact creation time, RFC 3339 (e.g. `2026-03-01T20:30:00Z`); wins over `day`. */
+  createdAt?: string;
   channel?: Channel;
   utmSource?: string;
   requestId?: string;
@@ -52,7 +54,7 @@ export function createdEvent(spec: CreatedSpec): CloudEvent {
       state: RequestState.REQUEST_STATE_NEW,
       axes: { channel: spec.channel ?? Channel.CHANNEL_WEB_FORM },
       attribution: { utmSource: spec.utmSource ?? '' },
-      createdAt: `${spec.day}T12:00:00.000Z`,
+      createdAt: spec.createdAt ?? `${spec.day}T12:00:00.000Z`,
     },
   });
   return {

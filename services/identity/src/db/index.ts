@@ -7,10 +7,16 @@ import { SessionSchema } from './entities/session.entity';
 import { TenantSchema } from './entities/tenant.entity';
 import { UserSchema } from './entities/user.entity';
 import { Migration0001Init } from './migrations/identity_0001_init';
+import { Migration0002TenantTimeZone } from './migrations/identity_0002_tenant_time_zone';
+import { Migration0003PublicFormMapping } from './migrations/identity_0003_public_form_mapping';
 
 export const identityEntities = [TenantSchema, UserSchema, DepartmentSchema, ApiKeySchema, SessionSchema, PublicFormSchema, AuditEntrySchema];
 
-export const identityMigrations: NamedMigration[] = [{ name: 'identity_0001_init', class: Migration0001Init }];
+export const identityMigrations: NamedMigration[] = [
+  { name: 'identity_0001_init', class: Migration0001Init },
+  { name: 'identity_0002_tenant_time_zone', class: Migration0002TenantTimeZone },
+  { name: 'identity_0003_public_form_mapping', class: Migration0003PublicFormMapping },
+];
 
 /** True when `err` is PostgreSQL's unique_violation (23505), optionally of the named constraint/index. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {

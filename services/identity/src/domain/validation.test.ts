@@ -1,6 +1,6 @@
 import { Role } from '@crm/contracts/crm/identity/v1/identity';
 import { ValidationError } from '@crm/errors';
-import { checkEmail, checkLocale, checkName, checkPassword, checkRoles, checkScopes, checkSlug, Violations } from './validation';
+import { checkEmail, checkLocale, checkName, checkPassword, checkRoles, checkScopes, checkSlug, checkTimeZone, Violations } from './validation';
 
 function run<T>(check: (v: Violations) => T): { value: T; violations: string[] } {
   const v = new Violations();
@@ -91,5 +91,28 @@ describe('Violations', () => {
     expect(caught).toBeInstanceOf(ValidationError);
     expect((caught as ValidationError).code).toBe('INVALID_ARGUMENT');
     expect((caught as ValidationError).violations.map((x) => x.field)).toEqual(['email', 'password']);
+  });
+});
+
+describe('time zone', () => {
+  it.each([
+    ['Europe/Moscow', 'Europe/Moscow'],
+    ['Europe/Berlin', 'Europe/Berlin'],
+    ['UTC', 'UTC'],
+    ['Etc/UTC', 'UTC'],
+    ['Etc/GMT-3', 'Etc/GMT-3'],
+    ['europe/moscow', 'Europe/Moscow'],
+    ['America/Argentina/Salta', 'America/Argentina/Salta'],
+  ])('accepts %s as %s', (input, canonical) => {
+    expect(run((v) => checkTimeZone(v, 'time_zone', input, { emptyIsUtc: false }))).toEqual({ value: canonical, violations: [] });
+  });
+  it('treats empty as UTC at creation and as a mistake in an update', () => {
+    expect(run((v) => checkTimeZone(v, 'time_zone', '', { emptyIsUtc: true }))).toEqual({ value: 'UTC', violations: [] });
+    expect(run((v) => checkTimeZone(v, 'time_zone', '', { emptyIsUtc: false })).violations).toEqual(['time_zone: must not be empty']);
+  });
+  it.each(['Mars/Olympus', '+03:00', 'GMT+3', 'Moscow', ' UTC', 'Europe/Moscow\n', "UTC'; --", '../../etc/passwd', `Europe/${'x'.repeat(70)}`])('rejects %p', (s) => {
+    expect(run((v) => checkTimeZone(v, 'time_zone', s, { emptyIsUtc: true })).violations).toEqual([
+      'time_zone: must be an IANA time zone name such as Europe/Moscow or UTC',
+    ]);
   });
 });

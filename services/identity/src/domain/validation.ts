@@ -67,6 +67,36 @@ export function checkLocale(v: Violations, field: string, value: string): Locale
   return value as Locale;
 }
 
+export const TIME_ZONE_MAX = 64;
+/** Area/Location names (`Europe/Moscow`, `America/Argentina/Salta`, `Etc/GMT-3`) and single names (`UTC`). */
+const TIME_ZONE_RE = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+){0,2}$/;
+
+/**
+ * The canonical spelling of an IANA time zone name as the runtime's ICU knows it (`europe/moscow` →
+ * `Europe/Moscow`, `Etc/UTC` → `UTC`, `Europe/Kyiv` → `Europe/Kiev`), or null when it is not one.
+ * Offsets (`+03:00`) and anything but a zone name are refused before ICU sees them.
+ */
+export function canonicalTimeZone(value: string): string | null {
+  if (value.length > TIME_ZONE_MAX || !TIME_ZONE_RE.test(value)) return null;
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    return null; // RangeError: not a time zone ICU knows
+  }
+}
+
+/** An IANA time zone name, returned canonical; empty means `UTC` when `emptyIsUtc`, else a violation. */
+export function checkTimeZone(v: Violations, field: string, value: string, opts: { emptyIsUtc: boolean }): string {
+  if (value === '') {
+    if (opts.emptyIsUtc) return 'UTC';
+    v.add(field, 'must not be empty');
+    return value;
+  }
+  const canonical = canonicalTimeZone(value);
+  if (canonical === null) v.add(field, 'must be an IANA time zone name such as Europe/Moscow or UTC');
+  return canonical ?? value;
+}
+
 /** At least one known role; duplicates collapse. Returns the stored names. */
 export function checkRoles(v: Violations, field: string, roles: readonly Role[]): RoleName[] {
   if (roles.length === 0) v.add(field, 'must contain at least one role');

@@ -85,5 +85,18 @@ export function identityServer(orm: MikroORM, logger: Logger): ServiceRegistrati
       const actor = await admin.authorize(ctx);
       return { form: publicFormMessage(await admin.setPublicFormEnabled(ctx.tenantId, actor, req.id, req.enabled)) };
     },
+    updatePublicForm: async (req, ctx) => {
+      const actor = await admin.authorize(ctx);
+      const input = { name: req.name, fieldMapping: req.fieldMapping, thankYouUrl: req.thankYouUrl };
+      return { form: publicFormMessage(await admin.updatePublicForm(ctx.tenantId, actor, req.id, input)) };
+    },
+    getTenant: async (_req, ctx) => {
+      await admin.authorize(ctx);
+      return { tenant: tenantMessage(await admin.getTenant(ctx.tenantId)) };
+    },
+    updateTenant: async (req, ctx) => {
+      const actor = await admin.authorize(ctx);
+      return { tenant: tenantMessage(await admin.updateTenant(ctx.tenantId, actor, { timeZone: req.timeZone })) };
+    },
   });
 }

@@ -5,13 +5,14 @@ import type { PublicForm } from '../db/entities/public-form.entity';
 import type { Tenant } from '../db/entities/tenant.entity';
 import type { User } from '../db/entities/user.entity';
 import { rolesToWire } from '../domain/access';
+import { completeMapping, type StoredFieldMapping } from '../domain/public-form';
 
 /** Rows → wire messages. Secrets and hashes never leave through here. */
 
 const iso = (d: Date) => d.toISOString();
 
 export function tenantMessage(t: Tenant): pb.Tenant {
-  return { id: t.id, name: t.name, slug: t.slug, locale: t.locale, createdAt: iso(t.createdAt) };
+  return { id: t.id, name: t.name, slug: t.slug, locale: t.locale, createdAt: iso(t.createdAt), timeZone: t.timeZone };
 }
 
 export function userMessage(u: User): pb.User {
@@ -45,5 +46,18 @@ export function apiKeyMessage(k: ApiKey): pb.ApiKey {
 }
 
 export function publicFormMessage(f: PublicForm): pb.PublicForm {
-  return { id: f.id, tenantId: f.tenantId, name: f.name, enabled: f.enabled, createdAt: iso(f.createdAt) };
+  return {
+    id: f.id,
+    tenantId: f.tenantId,
+    name: f.name,
+    enabled: f.enabled,
+    createdAt: iso(f.createdAt),
+    fieldMapping: fieldMappingMessage(f.fieldMapping),
+    thankYouUrl: f.thankYouUrl ?? '',
+  };
+}
+
+/** The stored mapping (jsonb) as the wire message. */
+export function fieldMappingMessage(m: Partial<StoredFieldMapping> | null | undefined): pb.FieldMapping {
+  return completeMapping(m);
 }

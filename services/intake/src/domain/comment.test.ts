@@ -22,6 +22,8 @@ describe('prepareComment', () => {
   it('rejects empty, whitespace-only and oversized text, and a bad request id, all at once', () => {
     expect(fields(() => prepareComment(id, '   '))).toEqual(['text: must not be empty']);
     expect(fields(() => prepareComment(id, 'x'.repeat(4001)))).toEqual(['text: must be at most 4000 characters']);
+    // PostgreSQL text holds no NUL; a fuzzer's comment with one was a 500.
+    expect(fields(() => prepareComment(id, 'a\u0000b'))).toEqual(['text: must not contain NUL characters']);
     expect(fields(() => prepareComment('42', ''))).toEqual(['request_id: must be a UUID', 'text: must not be empty']);
   });
 });

@@ -27,6 +27,8 @@ export function prepareComment(requestId: string, text: string): { requestId: st
   if (idProblem) violations.push(idProblem);
   const value = text.trim();
   if (value === '') violations.push({ field: 'text', message: 'must not be empty' });
+  // PostgreSQL text cannot hold NUL: refused here rather than failing in the database.
+  else if (value.includes('\u0000')) violations.push({ field: 'text', message: 'must not contain NUL characters' });
   else if (charLength(value) > COMMENT_MAX) violations.push({ field: 'text', message: `must be at most ${COMMENT_MAX} characters` });
   throwIfInvalid('AddComment', violations);
   return { requestId: requestId.trim().toLowerCase(), text: value };

@@ -14,6 +14,8 @@ function input(over: Partial<CreateRequestInput> = {}): CreateRequestInput {
     idempotencyKey: '',
     publicFormId: '',
     defaultCountry: '',
+    extraFields: [],
+    extraFieldsTruncated: false,
     ...over,
   };
 }
@@ -43,6 +45,8 @@ describe('prepareCreate', () => {
       message: 'Call me back',
       attribution: { utmSource: 'yandex', utmMedium: null, utmCampaign: null, utmContent: null, utmTerm: null, landingPage: 'https://example.com/a?b=1', referrer: null },
       publicFormId: null,
+      extraFields: [],
+      extraFieldsTruncated: false,
     });
     expect(idempotencyKey).toBeNull();
   });
@@ -117,5 +121,41 @@ describe('prepareCreate', () => {
         'CreateRequest is invalid: channel is required; name must be at most 200 characters; phone is not a phone number; idempotency_key must be at most 200 characters',
       );
     }
+  });
+});
+
+describe('extra fields', () => {
+  const f = (key: string, value: string) => ({ key, value });
+
+  it('keeps them in order with duplicate keys; trims keys; they are part of the fingerprint only when present', () => {
+    const none = prepareCreate(input(), 'RU');
+    const some = prepareCreate(input({ extraFields: [f(' company ', 'ACME'), f('tag', 'a'), f('tag', 'b')] }), 'RU');
+    expect(some.request.extraFields).toEqual([
+      ['company', 'ACME'],
+      ['tag', 'a'],
+      ['tag', 'b'],
+    ]);
+    expect(some.fingerprint).not.toBe(none.fingerprint);
+    expect(prepareCreate(input({ extraFields: [f('tag', 'b'), f('tag', 'a'), f('company', 'ACME')] }), 'RU').fingerprint).not.toBe(some.fingerprint);
+    expect(prepareCreate(input({ extraFieldsTruncated: true }), 'RU').fingerprint).not.toBe(none.fingerprint);
+  });
+
+  it('accepts exactly the bounds', () => {
+    const fields = Array.from({ length: 50 }, (_, i) => f(`k${i}`.padEnd(100, 'x'), 'v'.repeat(200)));
+    expect(prepareCreate(input({ extraFields: fields }), 'RU').request.extraFields).toHaveLength(50);
+    expect(prepareCreate(input({ extraFields: [f('k'.repeat(100), 'я'.repeat(2000))] }), 'RU').request.extraFields[0][1]).toHaveLength(2000);
+  });
+
+  it('rejects what is beyond them, naming the field', () => {
+    expect(violations({ extraFields: Array.from({ length: 51 }, (_, i) => f(`k${i}`, 'v')) })).toEqual([{ field: 'extra_fields', message: 'must have at most 50 fields' }]);
+    expect(violations({ extraFields: [f('ok', 'v'), f(' ', 'v')] }).map((v) => v.field)).toEqual(['extra_fields[1].key']);
+    expect(violations({ extraFields: [f('k'.repeat(101), 'v')] }).map((v) => v.field)).toEqual(['extra_fields[0].key']);
+    expect(violations({ extraFields: [f('a\u0000b', 'v')] }).map((v) => v.field)).toEqual(['extra_fields[0].key']);
+    expect(violations({ extraFields: [f('k', 'v'.repeat(2001))] }).map((v) => v.field)).toEqual(['extra_fields[0].value']);
+    expect(violations({ extraFields: [f('k', 'a\u0000b')] }).map((v) => v.field)).toEqual(['extra_fields[0].value']);
+    // 16 KiB of UTF-8 in all: 9 values of 1000 Cyrillic letters are 18 000 bytes.
+    expect(violations({ extraFields: Array.from({ length: 9 }, (_, i) => f(`k${i}`, 'я'.repeat(1000))) })).toEqual([
+      { field: 'extra_fields', message: 'must be at most 16384 bytes in all' },
+    ]);
   });
 });

@@ -13,6 +13,11 @@ export const LIMITS = {
   url: 2000,
   idempotencyKey: 200,
   publicFormId: 200,
+  /** Extra form fields: how many, a key's and a value's characters, and the UTF-8 bytes of all keys and values. */
+  extraFields: 50,
+  extraKey: 100,
+  extraValue: 2000,
+  extraBytes: 16 * 1024,
 } as const;
 
 /** A CreateRequest as the caller sent it (strings may be empty; channel is '' when unspecified). */
@@ -35,6 +40,9 @@ export interface CreateRequestInput {
   publicFormId: string;
   /** ISO 3166-1 alpha-2; '' means the service's default. */
   defaultCountry: string;
+  /** Form fields that map to nothing else, in order (duplicate keys allowed). */
+  extraFields: { key: string; value: string }[];
+  extraFieldsTruncated: boolean;
 }
 
 /** The validated, normalised request: every optional value is null when absent. */
@@ -48,6 +56,9 @@ export interface NewRequest {
   message: string | null;
   attribution: AttributionFields;
   publicFormId: string | null;
+  /** [key, value] pairs in the order sent; empty when none. */
+  extraFields: [string, string][];
+  extraFieldsTruncated: boolean;
 }
 
 export interface PreparedCreate {
@@ -149,7 +160,50 @@ export function prepareCreate(input: CreateRequestInput, fallbackCountry: Countr
   const idempotencyKey = optional(input.idempotencyKey);
   tooLong('idempotency_key', idempotencyKey, LIMITS.idempotencyKey);
 
+  const extraFields = checkExtraFields(input.extraFields, violations);
+
   throwIfInvalid('CreateRequest', violations);
-  const request: NewRequest = { channel: channel as ChannelName, name, phone, email, message, attribution, publicFormId };
-  return { request, idempotencyKey, fingerprint: fingerprint(request) };
+  const request: NewRequest = {
+    channel: channel as ChannelName,
+    name,
+    phone,
+    email,
+    message,
+    attribution,
+    publicFormId,
+    extraFields,
+    extraFieldsTruncated: input.extraFieldsTruncated,
+  };
+  // Requests without extra fields keep the fingerprint they had before extra fields existed (intake_0002),
+  // so an Idempotency-Key used before the upgrade still replays.
+  const printed = { ...request, extraFields: extraFields.length ? extraFields : undefined, extraFieldsTruncated: request.extraFieldsTruncated || undefined };
+  return { request, idempotencyKey, fingerprint: fingerprint(printed) };
+}
+
+/**
+ * Extra form fields are kept as sent (keys trimmed; empty values kept), bounded: at most 50 fields, a key
+ * of 1..100 characters without control characters, a value of at most 2000 characters, and 16 KiB of
+ * UTF-8 for all keys and values. The gateway trims what it receives to these bounds before calling;
+ * anything beyond them here is a caller error, not silently cut.
+ */
+function checkExtraFields(fields: readonly { key: string; value: string }[], violations: FieldViolation[]): [string, string][] {
+  if (fields.length > LIMITS.extraFields) {
+    violations.push({ field: 'extra_fields', message: `must have at most ${LIMITS.extraFields} fields` });
+    return [];
+  }
+  const out: [string, string][] = [];
+  let bytes = 0;
+  fields.forEach((f, i) => {
+    const key = f.key.trim();
+    const keyLength = charLength(key);
+    if (keyLength === 0) violations.push({ field: `extra_fields[${i}].key`, message: 'must not be empty' });
+    else if (keyLength > LIMITS.extraKey) violations.push({ field: `extra_fields[${i}].key`, message: `must be at most ${LIMITS.extraKey} characters` });
+    else if (/\p{Cc}/u.test(key)) violations.push({ field: `extra_fields[${i}].key`, message: 'must not contain control characters' });
+    if (charLength(f.value) > LIMITS.extraValue) violations.push({ field: `extra_fields[${i}].value`, message: `must be at most ${LIMITS.extraValue} characters` });
+    else if (f.value.includes('\u0000')) violations.push({ field: `extra_fields[${i}].value`, message: 'must not contain NUL characters' });
+    bytes += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(f.value, 'utf8');
+    out.push([key, f.value]);
+  });
+  if (bytes > LIMITS.extraBytes) violations.push({ field: 'extra_fields', message: `must be at most ${LIMITS.extraBytes} bytes in all` });
+  return out;
 }

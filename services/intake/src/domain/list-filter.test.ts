@@ -42,6 +42,12 @@ describe('prepareListFilter', () => {
       { field: 'created_from', message: 'must be an RFC 3339 timestamp' },
       { field: 'created_to', message: 'must be an RFC 3339 timestamp' },
     ]);
+    // Timestamps PostgreSQL cannot read are violations too, not database errors (a fuzzer found the first).
+    for (const bad of ['0402-04-08T12:44:59-18:11', '2026-02-30T00:00:00Z', '0000-01-01T00:00:00Z', '2026-12-31T23:59:60Z', '2026-01-01T24:00:00Z']) {
+      expect(violations({ createdFrom: bad })).toEqual([{ field: 'created_from', message: 'must be an RFC 3339 timestamp' }]);
+    }
+    expect(prepareListFilter({ ...empty, createdFrom: '0001-01-01T00:00:00Z', createdTo: '9999-12-31T23:59:59.999999Z' }, 'RU')).toMatchObject({ createdFrom: '0001-01-01T00:00:00Z' });
+    expect(prepareListFilter({ ...empty, createdFrom: '2026-11-01T00:00:00-15:59' }, 'RU')).toMatchObject({ createdFrom: '2026-11-01T00:00:00-15:59' });
     expect(violations({ createdFrom: '2026-12-01T00:00:00Z', createdTo: '2026-11-01T00:00:00Z' })).toEqual([{ field: 'created_to', message: 'must not be before created_from' }]);
     expect(violations({ cursor: 'garbage!' })).toEqual([{ field: 'cursor', message: 'is malformed: pass the next_cursor of the previous page unchanged' }]);
     expect(violations({ query: 'q'.repeat(201) })).toEqual([{ field: 'query', message: 'must be at most 200 characters' }]);

@@ -42,10 +42,22 @@ export interface ListFilter {
   after: Cursor | null;
 }
 
-const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/i;
 
+/**
+ * An RFC 3339 timestamp PostgreSQL can compare: a day that exists in a year 0001…9999, a time below
+ * 24:00 (no leap second) and an offset within ±15:59 (PostgreSQL's limit; the gateway sends UTC).
+ * Anything else is a field violation (INVALID_ARGUMENT), never a database error.
+ */
 function rfc3339(value: string): boolean {
-  return RFC3339_RE.test(value) && !Number.isNaN(Date.parse(value));
+  const m = RFC3339_RE.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  if (m[9] !== undefined && (Number(m[9]) > 15 || Number(m[10]) > 59)) return false;
+  const probe = new Date(0);
+  probe.setUTCFullYear(year, month - 1, day);
+  return probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day && !Number.isNaN(Date.parse(value));
 }
 
 /** Validates a ListRequests call; every problem is a field violation of one ValidationError. */

@@ -25,6 +25,8 @@ function createInput(req: CreateRequestRequest): CreateRequestInput {
     idempotencyKey: req.idempotencyKey,
     publicFormId: req.publicFormId,
     defaultCountry: req.defaultCountry,
+    extraFields: req.extraFields,
+    extraFieldsTruncated: req.extraFieldsTruncated ?? false,
   };
 }
 

@@ -19,7 +19,8 @@ export function daysInclusive(from: string, to: string): number {
 }
 
 /**
- * Validates a report's date range: both days real calendar days written YYYY-MM-DD (UTC), from ≤ to,
+ * Validates a report's date range: both days real calendar days written YYYY-MM-DD (local days of the
+ * report's time zone), from ≤ to,
  * at most MAX_RANGE_DAYS days. Throws a ValidationError naming every problem (INVALID_ARGUMENT).
  */
 export function parseDateRange(dateFrom: string, dateTo: string): DateRange {

@@ -2,6 +2,7 @@ import { ReportingServiceService } from '@crm/contracts/crm/reporting/v1/reporti
 import { registration, type ServiceRegistration } from '@crm/grpc';
 import type { ClickHouse } from '../clickhouse/client';
 import { parseDateRange } from '../domain/date-range';
+import { parseTimeZone } from '../domain/time-zone';
 import { requestsPerDay } from '../reports/requests-per-day';
 
 export const REPORTING_SERVICE = 'crm.reporting.v1.ReportingService';
@@ -11,8 +12,9 @@ export function reportingService(deps: { clickhouse: ClickHouse; maxRows?: numbe
   return registration(REPORTING_SERVICE, ReportingServiceService, {
     requestsPerDay: async (req, ctx) => {
       const range = parseDateRange(req.dateFrom, req.dateTo);
-      const rows = await requestsPerDay(deps.clickhouse, ctx.tenantId, range, { signal: ctx.signal, maxRows: deps.maxRows });
-      return { rows };
+      const timeZone = parseTimeZone(req.timeZone);
+      const rows = await requestsPerDay(deps.clickhouse, ctx.tenantId, range, timeZone, { signal: ctx.signal, maxRows: deps.maxRows });
+      return { rows, timeZone };
     },
   });
 }

@@ -6,6 +6,8 @@ export interface Tenant {
   name: string;
   slug: string;
   locale: string;
+  /** IANA time zone name in ICU's canonical spelling (`Europe/Moscow`, `UTC`). */
+  timeZone: string;
   createdAt: Date;
 }
 
@@ -17,6 +19,7 @@ export const TenantSchema = new EntitySchema<Tenant>({
     name: { type: 'text' },
     slug: { type: 'text' },
     locale: { type: 'text' },
+    timeZone: { type: 'text', fieldName: 'time_zone' },
     createdAt: { type: 'datetime', fieldName: 'created_at', columnType: 'timestamptz' },
   },
 });

@@ -27,6 +27,10 @@ export interface RequestRow {
   landingPage: string | null;
   referrer: string | null;
   publicFormId: string | null;
+  /** Form fields that map to nothing else, in the order sent, as [key, value] pairs (intake_0002). */
+  extraFields: [string, string][];
+  /** The sender dropped or shortened fields to fit the bounds. */
+  extraFieldsTruncated: boolean;
   idempotencyKey: string | null;
   /** sha256 of the normalised input (see domain/create-request.ts). */
   fingerprint: string;
@@ -62,6 +66,8 @@ export const RequestSchema = new EntitySchema<RequestRow>({
     landingPage: text('landing_page'),
     referrer: text('referrer'),
     publicFormId: text('public_form_id'),
+    extraFields: { type: 'json', fieldName: 'extra_fields', columnType: 'jsonb', default: '[]' },
+    extraFieldsTruncated: { type: 'boolean', fieldName: 'extra_fields_truncated', default: false },
     idempotencyKey: text('idempotency_key'),
     fingerprint: { type: 'text' },
     createdAt: { type: 'datetime', fieldName: 'created_at', columnType: 'timestamptz' },

@@ -1,4 +1,5 @@
 import { Migration, type NamedMigration } from '@crm/db';
+import { Migration0002ExtraFields } from './intake_0002_extra_fields';
 
 const STATES = `'new','assigned','in_progress','converted','attached','deferred','trash','closed'`;
 const CHANNELS = `'phone','chat','email','signup','web_form'`;
@@ -56,4 +57,7 @@ class Migration0001Requests extends Migration {
   }
 }
 
-export const intakeMigrations: NamedMigration[] = [{ name: 'intake_0001_requests', class: Migration0001Requests }];
+export const intakeMigrations: NamedMigration[] = [
+  { name: 'intake_0001_requests', class: Migration0001Requests },
+  { name: 'intake_0002_extra_fields', class: Migration0002ExtraFields },
+];
