@@ -1,42 +1,61 @@
 import { DomainError } from '@crm/errors';
-import type { Logger } from '@crm/logger';
+import AjvCompiler from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import swaggerUi from '@fastify/swagger-ui';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
-import { CSRF_HEADER, type Authenticator } from './auth';
+import { CSRF_HEADER } from './auth';
 import { demoFormHtml } from './demo-form';
 import { FixedWindowLimiter } from './limiter';
-import type { Clients } from './clients';
-import type { GatewayEnv } from './config';
-import type { RequestFeed } from './realtime';
+import type { GatewayDeps } from './deps';
 import { problem, sendProblem, toProblem } from './problem';
 import { formRoutes } from './routes/forms';
 import { reportRoutes } from './routes/reports';
 import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/session';
 import { streamRoutes } from './routes/stream';
-import { attributionSchema, commentSchema, problemSchema, requestSchema } from './schemas';
-
-export interface GatewayDeps {
-  env: GatewayEnv;
-  clients: Clients;
-  auth: Authenticator;
-  logger: Logger;
-  /** The realtime feed behind /v1/requests/stream (absent: the stream answers 404). */
-  feed?: RequestFeed;
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Routes that need no credential (public forms, login). */
-    public?: boolean;
-  }
-}
+import { tenantRoutes, tenantSchemas } from './routes/tenant';
+import { isTimeZone } from './time-zone';
+import { namedSchemas } from './schemas';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The order of the methods in an `Allow` header. */
+const ALLOW_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/**
+ * `format: idn-email` (RFC 6531: Unicode allowed): one `@` between non-blank parts, no NUL. Whether it is
+ * an address worth keeping is the services' answer (a 400 when not); Ajv has no idn-email of its own.
+ */
+const idnEmailFormat = (value: string) => !value.includes('\u0000') && /^[^\s@]+@[^\s@]+$/u.test(value);
+
+/**
+ * `format: phone` (CreateRequest): '' or at most 64 characters with a digit and no NUL; whether the
+ * digits are a real number is intake's answer (libphonenumber), a 400 when they are not.
+ */
+const phoneFormat = (value: string) => value.length <= 64 && !value.includes('\u0000') && (value.trim() === '' || /\d/.test(value));
+
+/**
+ * The document as served, plus what @fastify/swagger cannot say from the route schemas: a request body's
+ * media type gets the `examples` of its named schema (the examples phase of a fuzzer and /docs use them).
+ */
+function withBodyExamples<T extends object>(doc: T): T {
+  type Media = { schema?: { $ref?: string }; examples?: unknown };
+  type Operation = { requestBody?: { content?: Record<string, Media> } };
+  const d = doc as { paths?: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, { examples?: unknown[] }> } };
+  const schemas = d.components?.schemas ?? {};
+  for (const item of Object.values(d.paths ?? {})) {
+    for (const op of Object.values(item)) {
+      for (const media of Object.values(op?.requestBody?.content ?? {})) {
+        const name = media.schema?.$ref?.replace('#/components/schemas/', '');
+        const examples = name ? schemas[name]?.examples : undefined;
+        if (examples?.length && !media.examples) media.examples = Object.fromEntries(examples.map((value, i) => [`example${i + 1}`, { value }]));
+      }
+    }
+  }
+  return doc;
+}
 
 /** The Fastify edge: `/v1` REST (OpenAPI at /openapi.json, docs at /docs), problem+json errors. */
 export async function buildGateway(deps: GatewayDeps) {
@@ -46,7 +65,22 @@ export async function buildGateway(deps: GatewayDeps) {
     bodyLimit: deps.env.BODY_LIMIT_BYTES,
     trustProxy: deps.env.TRUST_PROXY,
     // Unknown fields are an error, not silently dropped (Fastify's default would remove them).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, formats: { phone: phoneFormat, 'idn-email': idnEmailFormat, 'time-zone': isTimeZone } } },
+    // The serializer's own Ajv (it picks the anyOf branch of a response field) knows the same formats.
+    serializerOpts: { ajv: { formats: { phone: phoneFormat, 'idn-email': idnEmailFormat, 'time-zone': isTimeZone } } },
+    // Query strings, path parameters and headers are text, so their values are coerced to the schema's
+    // types (`limit=5`, `state=new` as a one-item array); a JSON body's types are its own: `{"text": false}`
+    // is a 400, not the comment "false".
+    schemaController: {
+      compilersFactory: {
+        buildValidator(externalSchemas, options) {
+          const pool = AjvCompiler();
+          const coercing = pool(externalSchemas, options as Parameters<typeof pool>[1]);
+          const exact = pool(externalSchemas, { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } } as Parameters<typeof pool>[1]);
+          return (route) => (route.httpPart === 'body' ? exact(route) : coercing(route));
+        },
+      },
+    },
   });
 
   await app.register(swagger, {
@@ -61,9 +95,36 @@ export async function buildGateway(deps: GatewayDeps) {
       },
       security: [{ apiKey: [] }, { session: [] }],
     },
+    // Components are named by their `$id` (`Request`, `Problem`, …), not `def-0…`.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transformObject: (doc) => ('openapiObject' in doc ? withBodyExamples(doc.openapiObject) : doc.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  for (const s of [problemSchema, attributionSchema, requestSchema, commentSchema]) app.addSchema(s);
+  for (const s of namedSchemas) app.addSchema(s);
+  for (const s of tenantSchemas) app.addSchema(s);
+
+  // Every method each /v1 path answers, collected as the routes are added. A known path called with
+  // another method (PUT, TRACE, QUERY…) is a 405 with `Allow` (RFC 9110), answered before any credential
+  // is asked for or any body read; OPTIONS is a 204 with `Allow` where the path has no OPTIONS route.
+  const paths = new Map<string, { match: RegExp; methods: Set<string> }>();
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/v1/')) return;
+    const entry = paths.get(route.url) ?? { match: new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+')}$`), methods: new Set<string>() };
+    for (const m of [route.method].flat()) entry.methods.add(m.toUpperCase());
+    if (entry.methods.has('GET')) entry.methods.add('HEAD');
+    paths.set(route.url, entry);
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.is404 || !req.url.startsWith('/v1/')) return;
+    const path = req.url.split('?')[0];
+    // A static path wins over a parametric one (`/v1/requests/stream` over `/v1/requests/:id`), as in routing.
+    const known = paths.get(path) ?? [...paths.values()].find((p) => p.match.test(path));
+    if (!known) return;
+    const allow = ALLOW_ORDER.filter((m) => known.methods.has(m) || m === 'OPTIONS').join(', ');
+    reply.header('allow', allow);
+    if (req.method === 'OPTIONS') return reply.code(204).send();
+    return sendProblem(reply, problem(405, `${req.method} is not allowed here; use ${allow}`), req);
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const p = toProblem(err);
@@ -101,6 +162,7 @@ export async function buildGateway(deps: GatewayDeps) {
     await sessionRoutes(scoped, deps);
     await reportRoutes(scoped, deps);
     await streamRoutes(scoped, deps);
+    await tenantRoutes(scoped, deps);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

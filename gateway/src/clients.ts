@@ -14,7 +14,7 @@ export function createClients(addr: { identity: string; intake: string; reportin
   return {
     identity: createClient(IdentityServiceService, {
       address: addr.identity,
-      idempotent: ['authenticate', 'resolvePublicForm', 'getUser', 'listUsers', 'listDepartments', 'listApiKeys', 'listPublicForms'],
+      idempotent: ['authenticate', 'resolvePublicForm', 'getUser', 'listUsers', 'listDepartments', 'listApiKeys', 'listPublicForms', 'getTenant'],
     }),
     // CreateRequest carries an idempotency key, so a retry cannot create a second request.
     intake: createClient(IntakeServiceService, { address: addr.intake, idempotent: ['getRequest', 'listRequests', 'listComments'] }),

@@ -1,11 +1,29 @@
 import { DomainError } from '@crm/errors';
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth';
+import { utcInstant } from '../instant';
 import { attributionIn, channelIn, CHANNELS, commentOut, requestOut, stateIn, STATES, type AttributionIn } from '../mappers';
-import { createRequestBody, errorResponses, idParam } from '../schemas';
-import type { GatewayDeps } from '../app';
+import { AUTHENTICATED, idParam, json, problems, WITH_BODY } from '../schemas';
+import type { GatewayDeps } from '../deps';
 
-const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
+/** Intake keeps keys of up to 200 characters; printable ASCII so that they survive any proxy. */
+const IDEMPOTENCY_KEY = '^[\\x21-\\x7e]{1,200}$';
+const IDEMPOTENCY_KEY_RE = new RegExp(IDEMPOTENCY_KEY);
+
+/** Links for stateful clients and fuzzers: a created request can be read and commented on by its id. */
+const requestLinks = (id: string) => ({
+  GetRequest: { operationId: 'getRequest', parameters: { id }, description: 'The request' },
+  ListComments: { operationId: 'listComments', parameters: { id }, description: "The request's comments" },
+  AddComment: { operationId: 'addComment', parameters: { id }, description: 'Comment on the request' },
+});
+
+/** A date-time filter as intake compares it (UTC), or a 400 naming the field. */
+function instant(field: string, value: string | undefined): string {
+  if (value === undefined) return '';
+  const utc = utcInstant(value);
+  if (utc === null) throw new DomainError('INVALID_ARGUMENT', `${field} must be an RFC 3339 date-time`, { violations: [{ field, message: 'must be an RFC 3339 date-time' }] });
+  return utc;
+}
 
 export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   const { clients } = deps;
@@ -18,19 +36,27 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
     {
       schema: {
         tags: ['requests'],
+        operationId: 'createRequest',
         summary: 'Create a request',
         description: 'Classifies the request on arrival. With `Idempotency-Key`, a retry replays the first response; the same key with another body is a 422.',
-        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', maxLength: 255 } } },
-        body: createRequestBody,
-        response: { 201: { $ref: 'Request#' }, ...errorResponses },
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 200, pattern: IDEMPOTENCY_KEY, description: '1..200 printable ASCII characters' } } },
+        body: { $ref: 'CreateRequest#' },
+        response: {
+          201: json('Created (or, with a repeated Idempotency-Key, the first response replayed)', { $ref: 'Request#' }, {
+            location: { type: 'string', description: 'The new request: /v1/requests/{id}' },
+            'idempotent-replayed': { type: 'string', enum: ['true'], description: 'Present when the response is a replay' },
+          }),
+          ...problems(...WITH_BODY, ...AUTHENTICATED, 422),
+        },
       },
+      links: { 201: requestLinks('$response.body#/id') },
     },
     async (req, reply) => {
       const caller = req.caller!;
       requireScope(caller, 'requests:write');
       const key = req.headers['idempotency-key'];
       if (key !== undefined && !IDEMPOTENCY_KEY_RE.test(key)) {
-        throw new DomainError('INVALID_ARGUMENT', 'Idempotency-Key must be 1..255 printable ASCII characters', { violations: [{ field: 'Idempotency-Key', message: 'invalid' }] });
+        throw new DomainError('INVALID_ARGUMENT', 'Idempotency-Key must be 1..200 printable ASCII characters', { violations: [{ field: 'Idempotency-Key', message: 'invalid' }] });
       }
       const b = req.body;
       const res = await clients.intake.createRequest(
@@ -44,6 +70,7 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
           idempotencyKey: key ?? '',
           publicFormId: '',
           defaultCountry: deps.env.DEFAULT_PHONE_COUNTRY,
+          extraFields: [],
         },
         caller.tenant,
       );
@@ -57,6 +84,7 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
     {
       schema: {
         tags: ['requests'],
+        operationId: 'listRequests',
         summary: 'List requests, newest first',
         querystring: {
           type: 'object',
@@ -64,17 +92,14 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
           properties: {
             state: { type: 'array', items: { type: 'string', enum: STATES }, maxItems: STATES.length },
             channel: { type: 'array', items: { type: 'string', enum: CHANNELS }, maxItems: CHANNELS.length },
-            created_from: { type: 'string', format: 'date-time' },
-            created_to: { type: 'string', format: 'date-time' },
-            q: { type: 'string', maxLength: 200 },
+            created_from: { type: 'string', format: 'date-time', description: 'Created at or after (RFC 3339, any offset)' },
+            created_to: { type: 'string', format: 'date-time', description: 'Created before (RFC 3339, any offset); not before created_from' },
+            q: { type: 'string', maxLength: 200, pattern: '^[^\\u0000]*$', description: 'Part of the name or e-mail, or of the phone digits' },
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 },
-            cursor: { type: 'string', maxLength: 500 },
+            cursor: { type: 'string', minLength: 1, maxLength: 500, pattern: '^[A-Za-z0-9_-]+$', description: 'The next_cursor of the previous page, unchanged' },
           },
         },
-        response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'Request#' } }, next_cursor: { type: ['string', 'null'] } } },
-          ...errorResponses,
-        },
+        response: { 200: json('A page of requests', { $ref: 'RequestPage#' }), ...problems(400, ...AUTHENTICATED) },
       },
     },
     async (req) => {
@@ -85,8 +110,8 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
         {
           states: (q.state ?? []).map(stateIn),
           channels: (q.channel ?? []).map(channelIn),
-          createdFrom: q.created_from ?? '',
-          createdTo: q.created_to ?? '',
+          createdFrom: instant('created_from', q.created_from),
+          createdTo: instant('created_to', q.created_to),
           query: q.q ?? '',
           pageSize: q.limit ?? 25,
           cursor: q.cursor ?? '',
@@ -99,7 +124,16 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
 
   app.get<{ Params: { id: string } }>(
     '/v1/requests/:id',
-    { schema: { tags: ['requests'], summary: 'Get a request', params: idParam, response: { 200: { $ref: 'Request#' }, ...errorResponses } } },
+    {
+      schema: {
+        tags: ['requests'],
+        operationId: 'getRequest',
+        summary: 'Get a request',
+        params: idParam,
+        response: { 200: json('The request', { $ref: 'Request#' }), ...problems(400, ...AUTHENTICATED, 404) },
+      },
+      links: { 200: requestLinks('$response.body#/id') },
+    },
     async (req) => {
       requireScope(req.caller!, 'requests:read');
       const res = await clients.intake.getRequest({ id: req.params.id }, req.caller!.tenant);
@@ -112,11 +146,13 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
     {
       schema: {
         tags: ['requests'],
+        operationId: 'addComment',
         summary: 'Comment on a request (never changes its state)',
         params: idParam,
-        body: { type: 'object', additionalProperties: false, required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: 4000 } } },
-        response: { 201: { $ref: 'Comment#' }, ...errorResponses },
+        body: { $ref: 'CreateComment#' },
+        response: { 201: json('Created', { $ref: 'Comment#' }), ...problems(...WITH_BODY, ...AUTHENTICATED, 404) },
       },
+      links: { 201: { ListComments: { operationId: 'listComments', parameters: { id: '$request.path.id' } }, GetRequest: { operationId: 'getRequest', parameters: { id: '$request.path.id' } } } },
     },
     async (req, reply) => {
       requireScope(req.caller!, 'requests:write');
@@ -130,9 +166,10 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
     {
       schema: {
         tags: ['requests'],
+        operationId: 'listComments',
         summary: "A request's comments, oldest first",
         params: idParam,
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: { $ref: 'Comment#' } } } }, ...errorResponses },
+        response: { 200: json("The request's comments", { $ref: 'CommentPage#' }), ...problems(400, ...AUTHENTICATED, 404) },
       },
     },
     async (req) => {

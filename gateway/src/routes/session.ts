@@ -2,23 +2,8 @@ import { roleToJSON } from '@crm/contracts/crm/identity/v1/identity';
 import type { FastifyInstance } from 'fastify';
 import { PLATFORM, SESSION_COOKIE, toCaller, type Caller } from '../auth';
 import { readCookie, serializeCookie } from '../cookies';
-import { errorResponses } from '../schemas';
-import type { GatewayDeps } from '../app';
-
-const meSchema = {
-  type: 'object',
-  properties: {
-    tenant_id: { type: 'string' },
-    tenant_slug: { type: 'string' },
-    locale: { type: 'string' },
-    subject_id: { type: 'string' },
-    kind: { type: 'string', enum: ['user', 'api_key'] },
-    display_name: { type: 'string' },
-    email: { type: 'string' },
-    roles: { type: 'array', items: { type: 'string' } },
-    scopes: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
+import { AUTHENTICATED, json, problems, WITH_BODY } from '../schemas';
+import type { GatewayDeps } from '../deps';
 
 function me(c: Caller) {
   const p = c.principal;
@@ -26,6 +11,7 @@ function me(c: Caller) {
     tenant_id: p.tenantId,
     tenant_slug: p.tenantSlug,
     locale: p.tenantLocale,
+    time_zone: p.tenantTimeZone || 'UTC',
     subject_id: p.subjectId,
     kind: c.tenant.callerKind,
     display_name: p.displayName,
@@ -43,14 +29,14 @@ export async function sessionRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
       config: { public: true },
       schema: {
         tags: ['session'],
+        operationId: 'login',
         summary: 'Log in (sets the session cookie)',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['tenant', 'email', 'password'],
-          properties: { tenant: { type: 'string', minLength: 1, maxLength: 63 }, email: { type: 'string', minLength: 3, maxLength: 320 }, password: { type: 'string', minLength: 1, maxLength: 200 } },
+        security: [],
+        body: { $ref: 'Session#' },
+        response: {
+          200: json('Logged in; the session cookie is set', { $ref: 'Me#' }, { 'set-cookie': { type: 'string', description: 'crm_session=…; HttpOnly; SameSite=Lax' } }),
+          ...problems(...WITH_BODY, 401, 503, 504),
         },
-        response: { 200: meSchema, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -60,15 +46,30 @@ export async function sessionRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
     },
   );
 
-  app.delete('/v1/session', { schema: { tags: ['session'], summary: 'Log out', response: { 204: { type: 'null' }, ...errorResponses } } }, async (req, reply) => {
-    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (token) {
-      await deps.clients.identity.logout({ sessionToken: token }, PLATFORM);
-      deps.auth.forgetSession(token);
-    }
-    reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { expires: new Date(0), secure: deps.env.SESSION_COOKIE_SECURE }));
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/v1/session',
+    {
+      schema: {
+        tags: ['session'],
+        operationId: 'logout',
+        summary: 'Log out (clears the session cookie)',
+        response: { 204: { type: 'null', description: 'Logged out' }, ...problems(...AUTHENTICATED) },
+      },
+    },
+    async (req, reply) => {
+      const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (token) {
+        await deps.clients.identity.logout({ sessionToken: token }, PLATFORM);
+        deps.auth.forgetSession(token);
+      }
+      reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { expires: new Date(0), secure: deps.env.SESSION_COOKIE_SECURE }));
+      return reply.code(204).send();
+    },
+  );
 
-  app.get('/v1/me', { schema: { tags: ['session'], summary: 'Who am I', response: { 200: meSchema, ...errorResponses } } }, async (req) => me(req.caller!));
+  app.get(
+    '/v1/me',
+    { schema: { tags: ['session'], operationId: 'getMe', summary: 'Who am I', response: { 200: json('The caller', { $ref: 'Me#' }), ...problems(401, 429, 503, 504) } } },
+    async (req) => me(req.caller!),
+  );
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth';
-import { errorResponses } from '../schemas';
-import type { GatewayDeps } from '../app';
+import { AUTHENTICATED, problems } from '../schemas';
+import type { GatewayDeps } from '../deps';
 
 /**
  * `GET /v1/requests/stream`: Server-Sent Events with the caller's tenant's request events
@@ -10,7 +10,18 @@ import type { GatewayDeps } from '../app';
 export async function streamRoutes(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   app.get(
     '/v1/requests/stream',
-    { schema: { tags: ['requests'], summary: 'Live request events (text/event-stream)', response: { ...errorResponses } } },
+    {
+      schema: {
+        tags: ['requests'],
+        operationId: 'streamRequests',
+        summary: 'Live request events (text/event-stream)',
+        description: 'Server-Sent Events `request.created` and `request.commented`, each with a JSON `data` line; comments keep the connection alive.',
+        response: {
+          200: { description: 'An endless event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          ...problems(...AUTHENTICATED, 404),
+        },
+      },
+    },
     async (req, reply) => {
       const caller = req.caller!;
       requireScope(caller, 'requests:read');
