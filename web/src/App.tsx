@@ -1,6 +1,6 @@
 /**
  * The shell: who is logged in (`GET /v1/me`), the live feed while logged in, the header and the routes
- * `/login`, `/requests`, `/requests/:id`.
+ * `/login`, `/requests`, `/requests/:id`, `/reports`, `/settings`.
  */
 import { useCallback, useEffect, useState } from 'react';
 import { api, setUnauthorizedHandler, type Me } from './api';
@@ -10,7 +10,9 @@ import { LiveFeed, LiveProvider } from './live';
 import { JournalPage } from './pages/JournalPage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { ReportPage } from './pages/ReportPage';
 import { RequestPage } from './pages/RequestPage';
+import { SettingsPage } from './pages/SettingsPage';
 import { matchPath, navigate, useLocation } from './router';
 
 type Session = { state: 'loading' } | { state: 'anonymous' } | { state: 'user'; me: Me };
@@ -21,7 +23,7 @@ function safeNext(next: string | null): string {
 }
 
 export function App() {
-  const { t, applyTenantLocale } = useI18n();
+  const { t, applyTenantLocale, applyTenantTimeZone } = useI18n();
   const location = useLocation();
   const [session, setSession] = useState<Session>({ state: 'loading' });
   const [feed, setFeed] = useState<LiveFeed | null>(null);
@@ -29,9 +31,10 @@ export function App() {
   const loggedIn = useCallback(
     (me: Me) => {
       applyTenantLocale(me.locale);
+      applyTenantTimeZone(me.time_zone);
       setSession({ state: 'user', me });
     },
-    [applyTenantLocale],
+    [applyTenantLocale, applyTenantTimeZone],
   );
 
   useEffect(() => {
@@ -106,6 +109,8 @@ export function App() {
   const request = matchPath('/requests/:id', location.path);
   if (location.path === '/requests') page = <JournalPage />;
   else if (request) page = <RequestPage key={request.id} id={request.id} me={me} />;
+  else if (location.path === '/reports') page = <ReportPage />;
+  else if (location.path === '/settings') page = <SettingsPage me={me} onTimeZoneChanged={(zone) => setSession({ state: 'user', me: { ...me, time_zone: zone } })} />;
   else if (onLogin || location.path === '/') page = <></>;
 
   return (

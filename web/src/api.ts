@@ -1,77 +1,58 @@
 /**
- * The gateway's REST API as the UI uses it: same origin, the session cookie, `x-crm-csrf: 1` on unsafe
- * methods, application/problem+json errors turned into `ApiError`.
+ * The gateway's REST API as the UI uses it. Paths, parameters, bodies and answers are typed by
+ * `gen/api.ts`, generated from the gateway's OpenAPI document (`npm run openapi`; never edit it), and
+ * called through `openapi-fetch`. This file adds only what the document cannot say: same origin with the
+ * session cookie, `x-crm-csrf: 1` on unsafe methods, application/problem+json answers turned into
+ * `ApiError`, and the names the pages import.
  */
+import createClient, { createQuerySerializer, type Middleware } from 'openapi-fetch';
+import type { paths } from './gen/api';
 
-export const STATES = ['new', 'assigned', 'in_progress', 'converted', 'attached', 'deferred', 'trash', 'closed'] as const;
-export const CHANNELS = ['phone', 'chat', 'email', 'signup', 'web_form'] as const;
-export type RequestStateName = (typeof STATES)[number];
-export type ChannelName = (typeof CHANNELS)[number];
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export interface Me {
-  tenant_id: string;
-  tenant_slug: string;
-  locale: string;
-  subject_id: string;
-  kind: 'user' | 'api_key';
-  display_name: string;
-  email: string;
-  roles: string[];
-  scopes: string[];
-}
+/** The JSON body (`application/json`, `application/problem+json`) that `method path` answers with `status`. */
+type Body<P extends keyof paths, M extends Method & keyof paths[P], S extends number> = paths[P][M] extends { responses: infer R }
+  ? S extends keyof R
+    ? R[S] extends { content: infer C }
+      ? C[keyof C & `${string}json`]
+      : never
+    : never
+  : never;
 
-export interface Attribution {
-  utm_source: string;
-  utm_medium: string;
-  utm_campaign: string;
-  utm_content: string;
-  utm_term: string;
-  landing_page: string;
-  referrer: string;
-}
+/** The query parameters of `GET path`. */
+type Query<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> : never;
 
-export interface Axes {
-  number: string;
-  meaning: string;
-  contact: string;
-  qualification: string;
-  channel: string;
-}
+/**
+ * The gateway fills every property of its answers (its mappers set each field; proto3 gives each a
+ * value), but a schema shared with a request body (e.g. `Attribution`, whose fields a client may leave
+ * out) marks them optional. The pages rely on the answers being complete; for a schema that already
+ * lists every property as `required` this changes nothing.
+ */
+type Complete<T> = T extends (infer E)[] ? Complete<E>[] : T extends object ? { [K in keyof T]-?: Complete<T[K]> } : T;
 
-export interface CrmRequest {
-  id: string;
-  state: string;
-  channel: string;
-  axes: Axes;
-  name: string;
-  phone: string;
-  email: string;
-  message: string;
-  attribution: Attribution;
-  comment_count: number;
-  created_at: string;
-}
-
-export interface Comment {
-  id: string;
-  request_id: string;
-  author_id: string;
-  text: string;
-  created_at: string;
-}
+export type Me = Complete<Body<'/v1/me', 'get', 200>>;
+export type CrmRequest = Complete<Body<'/v1/requests/{id}', 'get', 200>>;
+export type Attribution = CrmRequest['attribution'];
+export type Axes = CrmRequest['axes'];
+export type Comment = Complete<Body<'/v1/requests/{id}/comments', 'post', 201>>;
+export type Tenant = Complete<Body<'/v1/tenant', 'get', 200>>;
+export type RequestsPerDayReport = Complete<Body<'/v1/reports/requests-per-day', 'get', 200>>;
+/** An RFC 9457 problem, as every error of the API is answered. */
+export type Problem = Body<'/v1/requests/{id}', 'get', 404>;
 
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
 }
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  errors?: { field: string; message: string }[];
-}
+export type RequestStateName = CrmRequest['state'];
+export type ChannelName = CrmRequest['channel'];
+
+// Every value of the document's enums, once (a missing or unknown value is a compile error).
+const STATE_SET: Record<RequestStateName, true> = { new: true, assigned: true, in_progress: true, converted: true, attached: true, deferred: true, trash: true, closed: true };
+const CHANNEL_SET: Record<ChannelName, true> = { phone: true, chat: true, email: true, signup: true, web_form: true };
+export const STATES = Object.keys(STATE_SET) as readonly RequestStateName[];
+export const CHANNELS = Object.keys(CHANNEL_SET) as readonly ChannelName[];
 
 /** An HTTP error answered by the gateway (status 0: the network failed, nothing was answered). */
 export class ApiError extends Error {
@@ -96,31 +77,41 @@ function isProblem(v: unknown): v is Problem {
   return typeof v === 'object' && v !== null && typeof (v as Problem).status === 'number' && typeof (v as Problem).title === 'string';
 }
 
-async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  // A cookie-authenticated unsafe request must prove it is not a cross-site form post.
-  if (method !== 'GET') headers['x-crm-csrf'] = '1';
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * What every call needs beyond the document: a cookie-authenticated unsafe request must prove it is
+ * not a cross-site form post (`x-crm-csrf: 1`), and a 401 on anything but the login means the session
+ * expired or was revoked.
+ */
+const session: Middleware = {
+  onRequest({ request }) {
+    request.headers.set('accept', 'application/json, application/problem+json');
+    if (!SAFE.has(request.method)) request.headers.set('x-crm-csrf', '1');
+    return request;
+  },
+  onResponse({ response, schemaPath }) {
+    if (response.status === 401 && schemaPath !== '/v1/session') onUnauthorized?.();
+  },
+};
+
+const client = createClient<paths>({ credentials: 'same-origin' });
+client.use(session);
+
+/** The data of a successful answer; an error answer (or no answer) is thrown as `ApiError`. */
+async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; response: Response }>, signal?: AbortSignal): Promise<Complete<NonNullable<D>>> {
+  let res: { data?: D; error?: unknown; response: Response };
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', signal });
+    res = await call;
   } catch (err) {
     if (signal?.aborted) throw err;
     throw new ApiError({ type: 'about:blank', title: 'network error', status: 0 });
   }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
+  if (!res.response.ok) {
+    const { status, statusText } = res.response;
+    throw new ApiError(isProblem(res.error) ? res.error : { type: 'about:blank', title: statusText || 'error', status });
   }
-  if (!res.ok) {
-    const problem = isProblem(json) ? json : { type: 'about:blank', title: res.statusText || 'error', status: res.status };
-    if (res.status === 401 && path !== '/v1/session') onUnauthorized?.();
-    throw new ApiError(problem);
-  }
-  return json as T;
+  return res.data as Complete<NonNullable<D>>;
 }
 
 export interface RequestFilters {
@@ -133,25 +124,41 @@ export interface RequestFilters {
   q?: string;
 }
 
+/** The query of `GET /v1/requests` for these filters and page. */
+export function listParams(f: RequestFilters, limit: number, cursor?: string | null): Query<'/v1/requests'> {
+  return {
+    state: f.states.length ? (f.states as RequestStateName[]) : undefined,
+    channel: f.channels.length ? (f.channels as ChannelName[]) : undefined,
+    created_from: f.createdFrom || undefined,
+    created_to: f.createdTo || undefined,
+    q: f.q || undefined,
+    limit,
+    cursor: cursor || undefined,
+  };
+}
+
+const serializeQuery = createQuerySerializer();
+
+/** The query string openapi-fetch sends for `listParams(…)`. */
 export function listQuery(f: RequestFilters, limit: number, cursor?: string | null): string {
-  const p = new URLSearchParams();
-  for (const s of f.states) p.append('state', s);
-  for (const c of f.channels) p.append('channel', c);
-  if (f.createdFrom) p.set('created_from', f.createdFrom);
-  if (f.createdTo) p.set('created_to', f.createdTo);
-  if (f.q) p.set('q', f.q);
-  p.set('limit', String(limit));
-  if (cursor) p.set('cursor', cursor);
-  return p.toString();
+  return serializeQuery(listParams(f, limit, cursor));
 }
 
 export const api = {
-  me: () => call<Me>('GET', '/v1/me'),
-  login: (tenant: string, email: string, password: string) => call<Me>('POST', '/v1/session', { tenant, email, password }),
-  logout: () => call<void>('DELETE', '/v1/session'),
-  listRequests: (f: RequestFilters, limit: number, cursor?: string | null, signal?: AbortSignal) =>
-    call<Page<CrmRequest>>('GET', `/v1/requests?${listQuery(f, limit, cursor)}`, undefined, signal),
-  getRequest: (id: string, signal?: AbortSignal) => call<CrmRequest>('GET', `/v1/requests/${encodeURIComponent(id)}`, undefined, signal),
-  listComments: (id: string, signal?: AbortSignal) => call<{ items: Comment[] }>('GET', `/v1/requests/${encodeURIComponent(id)}/comments`, undefined, signal),
-  addComment: (id: string, text: string) => call<Comment>('POST', `/v1/requests/${encodeURIComponent(id)}/comments`, { text }),
+  me: (): Promise<Me> => unwrap(client.GET('/v1/me')),
+  login: (tenant: string, email: string, password: string): Promise<Me> => unwrap(client.POST('/v1/session', { body: { tenant, email, password } })),
+  logout: async (): Promise<void> => {
+    await unwrap(client.DELETE('/v1/session'));
+  },
+  listRequests: (f: RequestFilters, limit: number, cursor?: string | null, signal?: AbortSignal): Promise<Page<CrmRequest>> =>
+    unwrap(client.GET('/v1/requests', { params: { query: listParams(f, limit, cursor) }, signal }), signal),
+  getRequest: (id: string, signal?: AbortSignal): Promise<CrmRequest> => unwrap(client.GET('/v1/requests/{id}', { params: { path: { id } }, signal }), signal),
+  listComments: (id: string, signal?: AbortSignal): Promise<{ items: Comment[] }> =>
+    unwrap(client.GET('/v1/requests/{id}/comments', { params: { path: { id } }, signal }), signal),
+  addComment: (id: string, text: string): Promise<Comment> => unwrap(client.POST('/v1/requests/{id}/comments', { params: { path: { id } }, body: { text } })),
+  getTenant: (signal?: AbortSignal): Promise<Tenant> => unwrap(client.GET('/v1/tenant', { signal }), signal),
+  updateTenant: (body: { time_zone?: string }): Promise<Tenant> => unwrap(client.PATCH('/v1/tenant', { body })),
+  /** Requests per day in the tenant's zone (or `timeZone`), `from`/`to` being local days, inclusive. */
+  requestsPerDay: (from: string, to: string, timeZone?: string, signal?: AbortSignal): Promise<RequestsPerDayReport> =>
+    unwrap(client.GET('/v1/reports/requests-per-day', { params: { query: { from, to, time_zone: timeZone } }, signal }), signal),
 };

@@ -3,11 +3,12 @@
  * turned into the API's filters, and matched against a live event.
  */
 import { CHANNELS, STATES, type CrmRequest, type RequestFilters } from './api';
+import { zonedMidnight } from './time';
 
 export interface JournalFilters {
   states: string[];
   channels: string[];
-  /** Local calendar dates, YYYY-MM-DD (from `<input type="date">`); '' = no bound. */
+  /** Calendar dates of the tenant's time zone, YYYY-MM-DD (from `<input type="date">`); '' = no bound. */
   from: string;
   to: string;
   q: string;
@@ -44,19 +45,17 @@ export function hasFilters(f: JournalFilters): boolean {
   return f.states.length > 0 || f.channels.length > 0 || f.from !== '' || f.to !== '' || f.q.trim() !== '';
 }
 
-/** Local midnight of a YYYY-MM-DD date, plus `days`. */
-function localMidnight(date: string, days = 0): Date {
-  const [y, m, d] = date.split('-').map(Number);
-  return new Date(y, m - 1, d + days);
-}
-
-/** The API's filters: dates become the user's local day bounds (`to` is inclusive, so its next midnight). */
-export function toApiFilters(f: JournalFilters): RequestFilters {
+/**
+ * The API's filters: dates become the bounds of those days in `timeZone` — the tenant's, in which the
+ * journal shows times (`to` is inclusive, so its next midnight; a DST day is 23 or 25 hours long).
+ * Without a zone, the browser's own.
+ */
+export function toApiFilters(f: JournalFilters, timeZone = ''): RequestFilters {
   return {
     states: f.states,
     channels: f.channels,
-    createdFrom: f.from ? localMidnight(f.from).toISOString() : undefined,
-    createdTo: f.to ? localMidnight(f.to, 1).toISOString() : undefined,
+    createdFrom: f.from ? zonedMidnight(f.from, timeZone).toISOString() : undefined,
+    createdTo: f.to ? zonedMidnight(f.to, timeZone, 1).toISOString() : undefined,
     q: f.q.trim() || undefined,
   };
 }
@@ -66,10 +65,10 @@ export function toApiFilters(f: JournalFilters): RequestFilters {
  * are decided here; the text search is left to the server (`needsServerCheck`), whose matching
  * (names, e-mails, phone numbers in any notation) the UI does not imitate.
  */
-export function matchesLocally(r: CrmRequest, f: JournalFilters): boolean {
+export function matchesLocally(r: CrmRequest, f: JournalFilters, timeZone = ''): boolean {
   if (f.states.length && !f.states.includes(r.state)) return false;
   if (f.channels.length && !f.channels.includes(r.channel)) return false;
-  const api = toApiFilters(f);
+  const api = toApiFilters(f, timeZone);
   const at = Date.parse(r.created_at);
   if (api.createdFrom && at < Date.parse(api.createdFrom)) return false;
   if (api.createdTo && at >= Date.parse(api.createdTo)) return false;

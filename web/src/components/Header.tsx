@@ -1,6 +1,7 @@
 import type { Me } from '../api';
 import { useI18n } from '../i18n';
 import { Link, useLocation } from '../router';
+import { zoneLabel } from '../time';
 import { LangSwitch } from './LangSwitch';
 
 export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
@@ -16,6 +17,16 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
           <Link to="/requests" aria-current={path === '/requests' ? 'page' : undefined}>
             {t('header.journal')}
           </Link>
+          {me.scopes.includes('reports:read') && (
+            <Link to="/reports" aria-current={path === '/reports' ? 'page' : undefined} data-testid="nav-reports">
+              {t('header.reports')}
+            </Link>
+          )}
+          {me.scopes.includes('identity:admin') && (
+            <Link to="/settings" aria-current={path === '/settings' ? 'page' : undefined} data-testid="nav-settings">
+              {t('header.settings')}
+            </Link>
+          )}
         </nav>
         <div className="header-user">
           <span className="user-name" data-testid="user-name">
@@ -24,6 +35,9 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
           <span className="tenant" data-testid="tenant" title={me.tenant_slug}>
             <span className="visually-hidden">{t('header.tenant')}: </span>
             {me.tenant_slug}
+          </span>
+          <span className="tenant muted" data-testid="time-zone" title={t('header.timeZone', { zone: zoneLabel(me.time_zone) })}>
+            {me.time_zone}
           </span>
           <LangSwitch />
           <button type="button" className="button-secondary" data-testid="logout" onClick={onLogout}>

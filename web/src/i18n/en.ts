@@ -11,6 +11,9 @@ export const en: Dictionary = {
   'header.tenant': 'Company',
   'header.language': 'Interface language',
   'header.logout': 'Log out',
+  'header.reports': 'Report',
+  'header.settings': 'Settings',
+  'header.timeZone': "Company time zone: {zone}. All times are shown in it.",
 
   'login.title': 'Log in',
   'login.tenant': 'Company (code)',
@@ -74,6 +77,8 @@ export const en: Dictionary = {
   'request.id': 'ID',
   'request.notFound': 'Request not found',
   'request.loading': 'Loading the request…',
+  'request.extraFields': 'Other form fields',
+  'request.extraFieldsTruncated': 'Some fields were too many or too long and were not kept in full.',
 
   'comments.title': 'Comments',
   'comments.empty': 'No comments yet',
@@ -88,6 +93,21 @@ export const en: Dictionary = {
 
   'notFound.title': 'Page not found',
   'notFound.back': 'Open the journal',
+
+  'settings.title': 'Company settings',
+  'settings.timeZone': 'Time zone',
+  'settings.timeZoneHint': 'Reports count days in this zone, and the journal and requests show times in it.',
+  'settings.adminOnly': 'an administrator can change it',
+  'settings.save': 'Save',
+  'settings.saving': 'Saving…',
+  'settings.saved': 'Saved: {zone}',
+
+  'report.title': 'Requests per day',
+  'report.zone': 'Days are counted in the {zone} time zone',
+  'report.day': 'Day',
+  'report.requests': 'Requests',
+  'report.byChannel': 'By channel',
+  'report.empty': 'No requests on these days',
 
   'empty': '—',
 

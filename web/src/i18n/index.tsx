@@ -4,6 +4,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { ChannelName, RequestStateName } from '../api';
+import { formatInZone } from '../time';
 import { en } from './en';
 import { ru, type Dictionary, type MessageKey } from './ru';
 
@@ -58,7 +59,11 @@ interface I18n {
   chooseLocale: (l: Locale) => void;
   /** The tenant's locale: applied unless the user has chosen one. */
   applyTenantLocale: (l: string) => void;
-  /** Date and time in the user's time zone (`short`: numeric date, for tables). */
+  /** The tenant's IANA time zone ('' until logged in: the browser's own zone is used). */
+  timeZone: string;
+  /** The tenant's time zone, from `GET /v1/me`: every time is shown in it from then on. */
+  applyTenantTimeZone: (zone: string) => void;
+  /** Date and time in the tenant's time zone (`short`: numeric date, for tables). */
   formatDateTime: (iso: string, style?: 'short' | 'medium') => string;
 }
 
@@ -66,6 +71,7 @@ const Ctx = createContext<I18n | null>(null);
 
 export function I18nProvider({ children }: { children: ReactNode }) {
   const [locale, setLocale] = useState<Locale>(() => storedLocale() ?? browserLocale());
+  const [timeZone, applyTenantTimeZone] = useState('');
 
   useEffect(() => {
     document.documentElement.lang = locale;
@@ -87,11 +93,6 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   const value = useMemo<I18n>(() => {
     const dict = DICTIONARIES[locale];
     const t: Translate = (key, vars) => format(dict[key] ?? key, vars);
-    const tag = locale === 'ru' ? 'ru-RU' : 'en-GB';
-    const formats = {
-      short: new Intl.DateTimeFormat(tag, { dateStyle: 'short', timeStyle: 'short' }),
-      medium: new Intl.DateTimeFormat(tag, { dateStyle: 'medium', timeStyle: 'short' }),
-    };
     return {
       locale,
       t,
@@ -101,12 +102,11 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       },
       chooseLocale,
       applyTenantLocale,
-      formatDateTime: (iso, style = 'medium') => {
-        const d = new Date(iso);
-        return Number.isNaN(d.getTime()) ? iso : formats[style].format(d);
-      },
+      timeZone,
+      applyTenantTimeZone,
+      formatDateTime: (iso, style = 'medium') => formatInZone(iso, timeZone, locale, style),
     };
-  }, [locale, chooseLocale, applyTenantLocale]);
+  }, [locale, chooseLocale, applyTenantLocale, timeZone]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

@@ -12,6 +12,9 @@ export const ru = {
   'header.tenant': 'Компания',
   'header.language': 'Язык интерфейса',
   'header.logout': 'Выйти',
+  'header.reports': 'Отчёт',
+  'header.settings': 'Настройки',
+  'header.timeZone': 'Часовой пояс компании: {zone}. Все время показано в нём.',
 
   'login.title': 'Вход',
   'login.tenant': 'Компания (код)',
@@ -75,6 +78,8 @@ export const ru = {
   'request.id': 'Идентификатор',
   'request.notFound': 'Обращение не найдено',
   'request.loading': 'Загружаем обращение…',
+  'request.extraFields': 'Другие поля формы',
+  'request.extraFieldsTruncated': 'Часть полей не сохранена полностью: их было слишком много или они слишком длинные.',
 
   'comments.title': 'Комментарии',
   'comments.empty': 'Комментариев пока нет',
@@ -89,6 +94,21 @@ export const ru = {
 
   'notFound.title': 'Страница не найдена',
   'notFound.back': 'Открыть журнал',
+
+  'settings.title': 'Настройки компании',
+  'settings.timeZone': 'Часовой пояс',
+  'settings.timeZoneHint': 'В этом поясе отчёты считают дни, и в нём показано время в журнале и в обращениях.',
+  'settings.adminOnly': 'изменить его может администратор',
+  'settings.save': 'Сохранить',
+  'settings.saving': 'Сохранение…',
+  'settings.saved': 'Сохранено: {zone}',
+
+  'report.title': 'Обращения по дням',
+  'report.zone': 'Дни считаются по часовому поясу {zone}',
+  'report.day': 'День',
+  'report.requests': 'Обращений',
+  'report.byChannel': 'По каналам',
+  'report.empty': 'За эти дни обращений нет',
 
   'empty': '—',
 

@@ -27,7 +27,7 @@ interface List {
 }
 
 export function JournalPage() {
-  const { t, tEnum, formatDateTime } = useI18n();
+  const { t, tEnum, formatDateTime, timeZone } = useI18n();
   const location = useLocation();
   const filters = useMemo(() => filtersFromSearch(new URLSearchParams(location.query)), [location.query]);
   const filtersKey = filtersToSearch(filters);
@@ -70,7 +70,7 @@ export function JournalPage() {
     generation.current += 1;
     pendingLive.current = [];
     update((l) => ({ ...l, status: 'loading', error: undefined, moreError: undefined }));
-    api.listRequests(toApiFilters(filters), PAGE_SIZE, null, ctl.signal).then(
+    api.listRequests(toApiFilters(filters, timeZone), PAGE_SIZE, null, ctl.signal).then(
       (page) => {
         const merged = mergeRequests(page.items, pendingLive.current, true);
         pendingLive.current = [];
@@ -82,7 +82,7 @@ export function JournalPage() {
     );
     return () => ctl.abort();
     // `filters` is derived from the query string: filtersKey changes exactly when it does.
-  }, [filtersKey, reload]);
+  }, [filtersKey, reload, timeZone]);
 
   const addOnTop = useCallback(
     (incoming: CrmRequest[]) => {
@@ -108,15 +108,15 @@ export function JournalPage() {
   // server decide whether a new request matches the text search).
   const refreshTop = useCallback(() => {
     const gen = generation.current;
-    api.listRequests(toApiFilters(filters), PAGE_SIZE).then(
+    api.listRequests(toApiFilters(filters, timeZone), PAGE_SIZE).then(
       (page) => gen === generation.current && addOnTop(page.items),
       () => undefined, // The next event or a reload will catch up.
     );
-  }, [filters, addOnTop]);
+  }, [filters, addOnTop, timeZone]);
 
   useLiveEvents((e) => {
     if (e.type === 'request.created') {
-      if (!matchesLocally(e.request, filters)) return;
+      if (!matchesLocally(e.request, filters, timeZone)) return;
       if (needsServerCheck(filters)) refreshTop();
       else addOnTop([e.request]);
     } else if (e.type === 'request.commented') {
@@ -132,7 +132,7 @@ export function JournalPage() {
     const cursor = list.cursor;
     const gen = generation.current;
     update((l) => ({ ...l, loadingMore: true, moreError: undefined }));
-    api.listRequests(toApiFilters(filters), PAGE_SIZE, cursor).then(
+    api.listRequests(toApiFilters(filters, timeZone), PAGE_SIZE, cursor).then(
       (page) =>
         gen === generation.current &&
         update((l) => {

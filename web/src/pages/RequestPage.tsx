@@ -205,6 +205,24 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
         )}
       </section>
 
+      {(r.extra_fields.length > 0 || r.extra_fields_truncated) && (
+        <section className="panel" aria-labelledby="extra-title">
+          <h2 id="extra-title">{t('request.extraFields')}</h2>
+          <dl className="dl" data-testid="request-extra-fields">
+            {r.extra_fields.map((f, i) => (
+              <Row key={`${i}:${f.key}`} label={f.key} testId="extra-field">
+                <span className="break">{f.value}</span>
+              </Row>
+            ))}
+          </dl>
+          {r.extra_fields_truncated && (
+            <p className="muted" data-testid="extra-fields-truncated">
+              {t('request.extraFieldsTruncated')}
+            </p>
+          )}
+        </section>
+      )}
+
       <Comments requestId={r.id} comments={data.comments} me={me} onAdded={addComment} />
     </article>
   );
