@@ -1,5 +1,5 @@
-// Two kinds of test: unit (`*.test.ts`, no I/O, parallel) and integration
-// (`*.integration.test.ts`, real engines, run serially with --runInBand).
+// Three kinds of test: unit (`*.test.ts`, no I/O, parallel), integration (`*.integration.test.ts`,
+// real engines, run serially with --runInBand) and images (test/images: podman builds, real engines).
 const transform = {
   '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
 };
@@ -16,11 +16,19 @@ const common = {
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.test\\.ts$'] },
+    { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.test\\.ts$', '/test/images/'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['**/*.integration.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+      setupFilesAfterEnv: ['<rootDir>/tools/jest/integration.setup.ts'],
+    },
+    // The images built for real (podman) and started from their filesystems: `npm test`'s `images` step.
+    {
+      ...common,
+      displayName: 'images',
+      testMatch: ['<rootDir>/test/images/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
       setupFilesAfterEnv: ['<rootDir>/tools/jest/integration.setup.ts'],
     },

@@ -9,13 +9,13 @@
  *   probes ask) and drains and exits 0 on SIGTERM.
  */
 import { databaseUrl, dropDatabase } from '@crm/db';
+import { identityMigrations } from '@crm/identity/src/db';
 import { createKafka } from '@crm/kafka';
 import { runId, stackUrls, testLogger, uniqueName } from '@crm/testing';
-import * as grpc from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { healthStatus, runJob as runCommand, startProcess, type JobRun } from './processes';
 import { ROOT } from './support';
 
 const urls = stackUrls();
@@ -30,35 +30,8 @@ const envOf = {
   reporting: { ...baseEnv, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase },
 };
 
-interface JobRun {
-  status: number | null;
-  stderr: string;
-  /** The job's last log line ("migrations done"). */
-  done?: { applied: string[]; topicsCreated: string[] };
-}
-
 function runJob(name: keyof typeof envOf): JobRun {
-  const r = spawnSync(process.execPath, [join('dist', name, 'migrate.js')], { cwd: join(out, name), env: envOf[name], encoding: 'utf8', timeout: 60_000 });
-  const done = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { msg: string; applied: string[]; topicsCreated: string[] })
-    .find((l) => l.msg === 'migrations done');
-  return { status: r.status, stderr: r.stderr, done: done && { applied: done.applied, topicsCreated: done.topicsCreated } };
-}
-
-function healthStatus(address: string): Promise<string> {
-  const Client = grpc.makeGenericClientConstructor(healthService, 'health');
-  const client = new Client(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    check(r: { service: string }, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: { status: string }) => void): void;
-  };
-  return new Promise((resolve, reject) =>
-    client.check({ service: '' }, { deadline: Date.now() + 5000 }, (err, res) => {
-      client.close();
-      if (err) reject(err);
-      else resolve(res!.status);
-    }),
-  );
+  return runCommand({ cmd: process.execPath, args: [join('dist', name, 'migrate.js')], cwd: join(out, name), env: envOf[name] });
 }
 
 beforeAll(() => {
@@ -86,7 +59,7 @@ describe('the migrations jobs of the images', () => {
     const first = runJob('identity');
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
-    expect(first.done).toEqual({ applied: ['lib_0001_outbox', 'lib_0002_processed_events', 'identity_0001_init'], topicsCreated: [] });
+    expect(first.done).toEqual({ applied: ['lib_0001_outbox', 'lib_0002_processed_events', ...identityMigrations.map((m) => m.name)], topicsCreated: [] });
     expect(runJob('identity').done).toEqual({ applied: [], topicsCreated: [] });
   });
 
@@ -119,37 +92,17 @@ describe('the migrations jobs of the images', () => {
 
 describe('the bundled identity after its job', () => {
   it('starts with nothing to migrate, serves grpc.health.v1, and drains on SIGTERM', async () => {
-    const child = spawn(process.execPath, [join('dist', 'identity', 'main.js')], {
-      cwd: join(out, 'identity'),
-      env: { ...envOf.identity, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: { msg: string; grpcPort?: number }[] = [];
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const started = new Promise<number>((resolve, reject) => {
-      let buffer = '';
-      child.stdout.on('data', (d: Buffer) => {
-        buffer += d;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buffer.slice(0, nl)) as { msg: string; grpcPort?: number };
-          buffer = buffer.slice(nl + 1);
-          lines.push(line);
-          if (line.msg === 'service started') resolve(line.grpcPort!);
-        }
-      });
-      void exited.then((code) => reject(new Error(`identity exited ${code} before starting: ${stderr}`)));
-    });
+    const identity = await startProcess(
+      { cmd: process.execPath, args: [join('dist', 'identity', 'main.js')], cwd: join(out, 'identity'), env: { ...envOf.identity, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0' } },
+      'service started',
+    );
     try {
-      const port = await started;
-      expect(await healthStatus(`127.0.0.1:${port}`)).toBe('SERVING');
-      expect(lines.map((l) => l.msg)).not.toContain('migrations applied');
+      expect(await healthStatus(`127.0.0.1:${identity.ready.grpcPort}`)).toBe('SERVING');
+      expect(identity.lines.map((l) => l.msg)).not.toContain('migrations applied');
     } finally {
-      child.kill('SIGTERM');
+      void identity.stop();
     }
-    expect(await exited).toBe(0);
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['draining', 'stopped']));
+    expect(await identity.exited).toBe(0);
+    expect(identity.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['draining', 'stopped']));
   }, 60_000);
 });

@@ -6,6 +6,7 @@
 import { findObject, lintChart, renderChart, validateObject, type K8sObject, type RenderResult } from '../../tools/src/k8s/chart';
 import { helmBinary, runHelm } from '../../tools/src/k8s/helm';
 import { containerEnv } from '../../tools/src/k8s/parity';
+import { services as registry } from '../../tools/src/services';
 import { chartValues, setting } from './support';
 
 interface Probe {
@@ -158,7 +159,8 @@ describe('charts/crm with default values: every service', () => {
 
   it('runs the migrations of each service with migrations as a pre-install/pre-upgrade hook, from the service image', () => {
     const withMigrations = services.filter((n) => setting(values, n, 'migrations'));
-    expect(withMigrations).toEqual(['identity', 'intake', 'reporting']);
+    // Every service that keeps data in an engine (tools/src/services.json) migrates it.
+    expect(withMigrations).toEqual(registry.filter((s) => s.engines.length).map((s) => s.name).sort());
     const sa = findObject(defaults.objects, 'ServiceAccount', 'crm-migrations')!;
     expect(sa.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '-10' });
     for (const name of withMigrations) {

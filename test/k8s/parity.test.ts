@@ -1,5 +1,5 @@
 /**
- * The chart, skaffold.yaml, the Dockerfiles and the code agree: every process in the repository is
+ * The chart, skaffold.yaml, the Dockerfile and the code agree: every process in the repository is
  * deployed, built and given the environment its config schema requires, and nothing else.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ describe('every process in the repository', () => {
     expect(Object.keys(values.services).sort()).toEqual(names);
   });
 
-  it('is an artifact of skaffold.yaml with its Dockerfile, and its image reference is set on the release', () => {
+  it('is an artifact of skaffold.yaml built from the one Dockerfile with its SERVICE, and its image reference is set on the release', () => {
     const artifacts = skaffold.build.artifacts;
     expect(artifacts.map((a) => a.image).sort()).toEqual(names.map((n) => `crm-${n}`));
     const [release] = skaffold.deploy.helm.releases;
@@ -45,8 +45,7 @@ describe('every process in the repository', () => {
     for (const name of names) {
       const a = artifacts.find((x) => x.image === `crm-${name}`)!;
       expect(a.context ?? '.').toBe('.');
-      expect(a.docker?.dockerfile).toBe(`${processDir(name)}/Dockerfile`);
-      expect(existsSync(join(ROOT, a.docker!.dockerfile))).toBe(true);
+      expect(a.docker).toEqual({ dockerfile: 'Dockerfile', buildArgs: { SERVICE: name } });
       expect(release.setValueTemplates?.[`services.${name}.image.reference`]).toBe(`{{.IMAGE_FULLY_QUALIFIED_crm_${name.replace(/-/g, '_')}}}`);
     }
     expect(Object.keys(release.setValueTemplates ?? {})).toHaveLength(names.length);
@@ -88,12 +87,13 @@ describe('the migrations jobs and the code', () => {
     }
   });
 
-  it.each(['identity', 'intake', 'reporting'])('%s: the job reads the service’s own config schema', (name) => {
+  const planNames = readdirSync(join(ROOT, 'tools/src/k8s/migrate')).map((f) => f.replace(/\.ts$/, ''));
+  it.each(planNames)('%s: the job reads the service’s own config schema', (name) => {
     expect(plan(name).service).toBe(name);
     expect(plan(name).envSchema).toBe(configSchemas[name]);
   });
 
-  it.each(['identity', 'intake'])('%s: the job applies every migration file of the service', (name) => {
+  it.each(names.filter((n) => existsSync(join(ROOT, 'services', n, 'src', 'db', 'migrations'))))('%s: the job applies every migration file of the service', (name) => {
     const files = readdirSync(join(ROOT, 'services', name, 'src', 'db', 'migrations'))
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
       .map((f) => f.replace(/\.ts$/, ''))
@@ -104,37 +104,56 @@ describe('the migrations jobs and the code', () => {
   });
 });
 
-describe('the Dockerfiles', () => {
-  const dockerfile = (name: string) => readFileSync(join(ROOT, processDir(name), 'Dockerfile'), 'utf8');
-  const services = names.filter((n) => n !== 'gateway');
+describe('the one Dockerfile', () => {
+  /** Without its comments (they explain, and name SERVICE and FROM freely). */
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/^#.*\n/gm, '');
+  /** The stages in order: name, FROM line, body. */
+  const stages = text
+    .split(/^(?=FROM )/m)
+    .slice(1)
+    .map((body) => ({ name: body.match(/^FROM \S+ AS (\S+)/)?.[1], from: body.split('\n')[0], body }));
+  const stage = (name: string) => stages.find((s) => s.name === name)!.body;
 
-  it('of the services are one file with the name changed', () => {
-    const canonical = dockerfile('identity').replace(/identity/g, '<name>');
-    for (const name of services) expect(dockerfile(name).replace(new RegExp(name, 'g'), '<name>')).toBe(canonical);
+  it('is the only one: no process has a Dockerfile of its own', () => {
+    for (const name of names) expect(existsSync(join(ROOT, processDir(name), 'Dockerfile'))).toBe(false);
   });
 
-  it.each(names)('%s: bundles itself, installs its production dependencies only, runs as non-root', (name) => {
-    const text = dockerfile(name);
-    expect(text).toContain(`node tools/scripts/k8s-bundle.mjs ${name} /out`);
-    expect(text).toMatch(new RegExp(`npm ci --omit=dev --ignore-scripts [^\\n]*--workspace @crm/${name}\\b`));
-    expect(text).toContain(`CMD ["node", "dist/${name}/main.js"]`);
-    expect(text).toMatch(/^USER [1-9]\d*:[1-9]\d*$/m);
-    expect(text).toMatch(/NODE_ENV=production/);
-    expect(text).toMatch(new RegExp(`^EXPOSE ${setting(values, name, 'port')}$`, 'm'));
-    // The runtime stage starts from the slim Node image, copies the bundle and production node_modules only.
-    const runtime = text.slice(text.lastIndexOf('FROM '));
-    expect(runtime).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime/);
-    expect(runtime.match(/^COPY .*/gm)).toEqual(['COPY --from=deps /deps/node_modules ./node_modules', 'COPY --from=build /out/ ./']);
+  it('builds on BASE_IMAGE, the public Node 20 slim image unless given', () => {
+    expect(text).toMatch(/^ARG BASE_IMAGE=node:20\.\d+-bookworm-slim$/m);
+    const own = stages.map((s) => s.name);
+    for (const { from } of stages) {
+      const parent = from.split(' ')[1];
+      expect(parent === '${BASE_IMAGE}' || own.includes(parent)).toBe(true);
+    }
   });
 
-  it('of the gateway builds the web UI and points WEB_DIST_DIR at it', () => {
-    const text = dockerfile('gateway');
-    expect(text).toContain('npm run build -w @crm/web');
-    expect(text).toContain('cp -r web/dist /out/web');
-    expect(text).toMatch(/WEB_DIST_DIR=\/app\/web/);
+  it('shares everything before SERVICE: the manifests and the full build never read it', () => {
+    expect(stages.map((s) => s.name)).toEqual(['manifests', 'build', 'web', 'bundle', 'deps', 'runtime']);
+    for (const name of ['manifests', 'build']) expect(stage(name)).not.toMatch(/SERVICE/);
+    expect(text.slice(0, text.indexOf('FROM '))).not.toMatch(/^ARG SERVICE/m);
   });
 
-  it('share a .dockerignore that keeps installed and generated files out but every workspace manifest in', () => {
+  it('bundles the process SERVICE names, installs its production dependencies only, runs it as non-root', () => {
+    expect(stage('bundle')).toContain('node tools/scripts/k8s-bundle.mjs "$SERVICE" /out');
+    expect(stage('bundle')).toContain('ln -s "dist/$SERVICE/main.js" /out/main.js');
+    expect(stage('deps')).toMatch(/npm ci --omit=dev [^\n]*--ignore-scripts [^\n]*--workspace "@crm\/\$SERVICE"/);
+    const runtime = stage('runtime');
+    expect(runtime).toMatch(/^FROM \$\{BASE_IMAGE\} AS runtime/);
+    expect(runtime).toContain('CMD ["node", "main.js"]');
+    expect(runtime).toMatch(/^USER [1-9]\d*:[1-9]\d*$/m);
+    expect(runtime).toMatch(/NODE_ENV=production/);
+    expect(runtime).toMatch(new RegExp(`GRPC_PORT=${values.serviceDefaults.port}\\b`));
+    // Node, the bundle, the production node_modules and (gateway) the web UI; npm is removed.
+    expect(runtime).toMatch(/rm -rf \/usr\/local\/lib\/node_modules\/npm /);
+    expect(runtime.match(/^COPY .*/gm)).toEqual(['COPY --from=deps /deps/node_modules ./node_modules', 'COPY --from=bundle /out/ ./', 'COPY --from=web /extras/ ./']);
+  });
+
+  it('builds the web UI for the gateway only and points WEB_DIST_DIR at it', () => {
+    expect(stage('web')).toContain('if [ "$SERVICE" = gateway ]; then npm run build -w @crm/web && cp -r web/dist /extras/web; fi');
+    expect(stage('runtime')).toMatch(/WEB_DIST_DIR=\/app\/web/);
+  });
+
+  it('has a .dockerignore that keeps installed and generated files out but every workspace manifest in', () => {
     const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const line of ['**/node_modules', '**/dist', '.git', '.run', 'libs/contracts/src/gen', '!test/package.json']) expect(ignore).toContain(line);
   });

@@ -4,10 +4,7 @@
  * data.
  */
 import type { z } from '@crm/config';
-import { gatewayEnv } from '@crm/gateway/src/config';
-import { identityEnv } from '@crm/identity/src/config';
-import { intakeEnv } from '@crm/intake/src/config';
-import { reportingEnv } from '@crm/reporting/src/config';
+import { configSchemaOf, processDir } from '../../tools/src/services';
 import { CHART_DIR, ROOT } from '../../tools/src/k8s/chart';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,15 +13,11 @@ import { parse } from 'yaml';
 export { ROOT, CHART_DIR };
 
 /**
- * The config schema of every process. A new service folder without an entry here fails the parity
- * test ("has no config schema in test/k8s/support.ts"), so it cannot be skipped silently.
+ * The config schema of every process, found by convention: `<dir>/src/config.ts` exports
+ * `<camelName>Env` (tools/src/services.ts). A service folder without one fails every test that loads
+ * this file, naming the file and the export, so none is skipped silently.
  */
-export const configSchemas: Record<string, z.ZodObject> = {
-  gateway: gatewayEnv,
-  identity: identityEnv,
-  intake: intakeEnv,
-  reporting: reportingEnv,
-};
+export const configSchemas: Record<string, z.ZodObject> = Object.fromEntries(processNames().map((name) => [name, configSchemaOf<z.ZodObject>(name)]));
 
 /** Every deployable process in the repository: each services/<name> with a package.json, and the gateway. */
 export function processNames(): string[] {
@@ -35,9 +28,7 @@ export function processNames(): string[] {
 }
 
 /** The folder of a process (services/<name>, or gateway). */
-export function processDir(name: string): string {
-  return name === 'gateway' ? 'gateway' : `services/${name}`;
-}
+export { processDir };
 
 export interface ServiceValues {
   enabled?: boolean;
@@ -71,7 +62,7 @@ export function setting<K extends keyof ServiceValues>(values: ChartValues, name
 
 export interface SkaffoldConfig {
   apiVersion: string;
-  build: { artifacts: { image: string; context?: string; docker?: { dockerfile: string } }[] };
+  build: { artifacts: { image: string; context?: string; docker?: { dockerfile: string; buildArgs?: Record<string, string> } }[] };
   deploy: { helm: { releases: { name: string; chartPath: string; valuesFiles?: string[]; setValueTemplates?: Record<string, string> }[] } };
   profiles: { name: string; patches?: { op: string; path: string; value?: unknown }[] }[];
 }
