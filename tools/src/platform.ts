@@ -1,7 +1,7 @@
 /**
- * Runs the platform as separate processes on the local stack: every service and the gateway, each
- * `node --import tsx <main.ts>` with its environment, waited for until healthy. `npm start` and the
- * end-to-end test use it.
+ * Runs the platform as separate processes on the local stack: every service of the registry
+ * (./services.json) and the gateway, each `node --import tsx <main.ts>` with its environment, waited
+ * for until healthy. `npm start` and the end-to-end test use it.
  */
 import { databaseUrl, ensureDatabase } from '@crm/db';
 import * as grpc from '@grpc/grpc-js';
@@ -9,6 +9,7 @@ import { service as healthService } from 'grpc-health-check';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { services, snakeName } from './services';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -21,9 +22,11 @@ export interface PlatformEnv {
 export interface PlatformOptions {
   /** Database names get this prefix (`crm_` by default; tests use a per-run prefix). */
   dbPrefix?: string;
+  /** CLICKHOUSE_DATABASE of the services on ClickHouse (default `crm_<name>`). */
   clickhouseDatabase?: string;
   topicSuffix?: string;
-  ports?: Partial<Record<'identity' | 'intake' | 'reporting' | 'gateway', number>>;
+  /** Ports by process name (defaults: the registry's grpcPort, 8080 for the gateway). */
+  ports?: Partial<Record<string, number>>;
   /** Where each process's log goes (`<dir>/<name>.log`). */
   logDir: string;
   logLevel?: string;
@@ -38,7 +41,8 @@ export interface RunningProcess {
 
 export interface RunningPlatform {
   gatewayUrl: string;
-  addr: Record<'identity' | 'intake' | 'reporting', string>;
+  /** `host:port` of every service, by name. */
+  addr: Record<string, string>;
   processes: RunningProcess[];
   stop(): Promise<void>;
 }
@@ -102,26 +106,27 @@ async function stopAll(processes: RunningProcess[]): Promise<void> {
 
 export async function startPlatformProcesses(env: PlatformEnv, opts: PlatformOptions): Promise<RunningPlatform> {
   const prefix = opts.dbPrefix ?? 'crm_';
-  const ports = { identity: 50061, intake: 50062, reporting: 50063, gateway: 8080, ...opts.ports };
-  const addr = { identity: `127.0.0.1:${ports.identity}`, intake: `127.0.0.1:${ports.intake}`, reporting: `127.0.0.1:${ports.reporting}` };
+  const port = (name: string, fallback: number) => opts.ports?.[name] ?? fallback;
+  const addr: Record<string, string> = Object.fromEntries(services.map((svc) => [svc.name, `127.0.0.1:${port(svc.name, svc.grpcPort)}`]));
   const common = { KAFKA_BROKERS: env.KAFKA_BROKERS, LOG_LEVEL: opts.logLevel ?? 'info', TOPIC_SUFFIX: opts.topicSuffix ?? '', GRPC_HOST: '127.0.0.1' };
   const processes: RunningProcess[] = [];
   try {
-    for (const svc of ['identity', 'intake'] as const) {
-      await ensureDatabase(env.DATABASE_URL, `${prefix}${svc}`);
-      processes.push(
-        launch(svc, `services/${svc}/src/main.ts`, { ...common, DATABASE_URL: databaseUrl(env.DATABASE_URL, `${prefix}${svc}`), GRPC_PORT: String(ports[svc]) }, opts.logDir),
-      );
+    for (const svc of services) {
+      const own: Record<string, string> = { GRPC_PORT: String(port(svc.name, svc.grpcPort)) };
+      if (svc.engines.includes('postgres')) {
+        const database = `${prefix}${snakeName(svc.name)}`;
+        await ensureDatabase(env.DATABASE_URL, database);
+        own.DATABASE_URL = databaseUrl(env.DATABASE_URL, database);
+      }
+      if (svc.engines.includes('clickhouse')) {
+        own.CLICKHOUSE_URL = env.CLICKHOUSE_URL;
+        own.CLICKHOUSE_DATABASE = opts.clickhouseDatabase ?? `crm_${snakeName(svc.name)}`;
+      }
+      processes.push(launch(svc.name, `services/${svc.name}/src/main.ts`, { ...common, ...own }, opts.logDir));
     }
-    processes.push(
-      launch(
-        'reporting',
-        'services/reporting/src/main.ts',
-        { ...common, CLICKHOUSE_URL: env.CLICKHOUSE_URL, CLICKHOUSE_DATABASE: opts.clickhouseDatabase ?? 'crm_reporting', GRPC_PORT: String(ports.reporting) },
-        opts.logDir,
-      ),
-    );
     await Promise.all(Object.values(addr).map((a) => healthCheck(a, 60_000)));
+    const gatewayAddrs = Object.fromEntries(services.filter((svc) => svc.gatewayEnv).map((svc) => [svc.gatewayEnv!, addr[svc.name]]));
+    const gatewayPort = port('gateway', 8080);
     processes.push(
       launch(
         'gateway',
@@ -129,17 +134,15 @@ export async function startPlatformProcesses(env: PlatformEnv, opts: PlatformOpt
         {
           ...common,
           HTTP_HOST: '127.0.0.1',
-          HTTP_PORT: String(ports.gateway),
-          IDENTITY_GRPC_ADDR: addr.identity,
-          INTAKE_GRPC_ADDR: addr.intake,
-          REPORTING_GRPC_ADDR: addr.reporting,
+          HTTP_PORT: String(gatewayPort),
+          ...gatewayAddrs,
           WEB_DIST_DIR: join(ROOT, 'web', 'dist'),
           ...opts.gatewayEnv,
         },
         opts.logDir,
       ),
     );
-    const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     await httpHealthy(`${gatewayUrl}/healthz`, 60_000);
     for (const p of processes) {
       p.child.once('exit', (code, signal) => {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDemoTenant } from './demo';
 import { ROOT, startPlatformProcesses } from './platform';
+import { serviceNames } from './services';
 import { loadConfig, runningPgSettings, stackUp } from './stack';
 import { createRegistryTopics } from './topics-create';
 
@@ -31,7 +32,7 @@ async function main() {
   const logDir = join(runDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const port = Number(process.env.CRM_HTTP_PORT ?? 8080);
-  console.log('starting identity, intake, reporting and the gateway…');
+  console.log(`starting ${serviceNames().join(', ')} and the gateway…`);
   const platform = await startPlatformProcesses(env, { logDir, ports: { gateway: port }, logLevel: process.env.LOG_LEVEL ?? 'info' });
   const demo = await ensureDemoTenant(platform.addr.identity, join(runDir, 'demo.json'));
   const url = `http://localhost:${port}`;

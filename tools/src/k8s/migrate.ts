@@ -80,7 +80,8 @@ export async function runMigrationJob<S extends z.ZodObject>(plan: MigrationPlan
 
   const registryDir = env.TOPIC_REGISTRY_DIR ?? findUp(join('proto', 'topics'), __dirname);
   if (!registryDir) throw new Error('topic registry not found: set TOPIC_REGISTRY_DIR');
-  const owned = loadRegistry(registryDir).filter((t) => t.owner === plan.service);
+  // Topic names (and so their owner) use snake_case: crm.<owner>.<entity>.v<N> (the lead-scoring service owns crm.lead_scoring.*).
+  const owned = loadRegistry(registryDir).filter((t) => t.owner === plan.service.replace(/-/g, '_'));
   let topicsCreated: string[] = [];
   if (owned.length) {
     if (!env.KAFKA_BROKERS?.length) throw new Error(`${plan.service} owns topics but its config has no KAFKA_BROKERS`);
