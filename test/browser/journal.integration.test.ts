@@ -7,15 +7,11 @@
  * The steps build on each other (one browser page, logged in once), so they run in order.
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, SHOTS, WEB } from '../support/browser';
 import { startPlatform, type Platform } from '../support/platform';
 
-const ROOT = resolve(__dirname, '../..');
-const WEB = join(ROOT, 'web');
-const SHOTS = join(ROOT, '.run/screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 /** How long the UI may take to show something that travels API → intake → outbox → Kafka → gateway → SSE. */
 const LIVE_MS = 20_000;
 
@@ -24,12 +20,6 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
-
-/** Builds the UI (a clean Vite build takes ~1.5 s), so the test never runs against a stale web/dist. */
-function buildUi(): void {
-  const vite = join(dirname(require.resolve('vite/package.json', { paths: [WEB] })), 'bin/vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: WEB, stdio: ['ignore', 'ignore', 'pipe'] });
-}
 
 interface CreatedRequest {
   id: string;
@@ -82,7 +72,7 @@ beforeAll(async () => {
   if (buildMs > 15_000) console.warn(`the UI build took ${buildMs} ms`);
   mkdirSync(SHOTS, { recursive: true });
   platform = await startPlatform({ webDist: join(WEB, 'dist') });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   // An English browser: the login page is English; after login the tenant's locale (ru) applies.
   context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
   page = await context.newPage();

@@ -86,13 +86,15 @@ describe('first vertical slice, every process running', () => {
     expect(r1.attribution).toMatchObject({ utm_source: 'yandex', utm_medium: 'cpc', utm_campaign: 'spring', landing_page: 'https://shop.example/landing?utm_source=yandex' });
     expect(r2).toMatchObject({ phone: '+79991234567', axes: { number: 'repeat' } });
 
-    const today = new Date().toISOString().slice(0, 10);
+    // The demo tenant counts its days in Moscow time (en-CA writes dates as YYYY-MM-DD).
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(new Date());
     const report = await eventually(() => api(`/v1/reports/requests-per-day?from=${today}&to=${today}`), {
       until: (r) => r.status === 200 && r.body.items.some((i: { channel: string; utm_source: string; requests: number }) => i.channel === 'web_form' && i.utm_source === 'yandex' && i.requests === 2),
       timeoutMs: 30_000,
       message: 'the ClickHouse report counts both requests',
     });
     expect(report.body.items).toContainEqual({ day: today, channel: 'web_form', utm_source: 'yandex', requests: 2 });
+    expect(report.body.time_zone).toBe('Europe/Moscow');
 
     const comment = await api(`/v1/requests/${first.body.request_id}/comments`, { method: 'POST', body: JSON.stringify({ text: 'Перезвонить после обеда' }) });
     expect(comment.status).toBe(201);

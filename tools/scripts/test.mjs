@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm test`: lint, buf lint, buf breaking, typecheck, unit tests, integration tests (the last against
-// the real engines of the local stack, started here when not running and stopped afterwards).
+// `npm test`: lint, buf lint, buf breaking, typecheck, unit tests, then the steps against the real
+// engines of the local stack (integration, fuzz, images; started once here when not running, and
+// stopped afterwards) and the chaos suite on a stack of its own.
 // Every step runs; the exit code is non-zero when any failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +20,8 @@ const steps = [
   ['proto:lint', process.execPath, [join(root, 'tools', 'scripts', 'buf.mjs'), 'lint']],
   ['proto:breaking', process.execPath, [join(root, 'tools', 'scripts', 'buf.mjs'), 'breaking']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
+  // The committed OpenAPI document and web client (gateway/openapi.json, web/src/gen) match the gateway.
+  ['openapi:check', process.execPath, ['--import', 'tsx', join(root, 'gateway', 'scripts', 'openapi.ts'), '--check']],
   ['typecheck:web', 'npm', ['run', '--silent', 'typecheck', '-w', '@crm/web']],
   ['build:web', 'npm', ['run', '--silent', 'build', '-w', '@crm/web']],
   ['unit', bin('jest'), ['--selectProjects', 'unit', '--json', `--outputFile=${join(reports, 'unit.json')}`]],
@@ -27,7 +30,34 @@ const steps = [
     process.execPath,
     ['--import', 'tsx', join(root, 'tools', 'src', 'with-stack.ts'), bin('jest'), '--selectProjects', 'integration', '--runInBand', '--json', `--outputFile=${join(reports, 'integration.json')}`],
   ],
+  // schemathesis on the whole API of a running platform (test/fuzz/run.ts; skipped with one line without its virtualenv).
+  ['fuzz', process.execPath, ['--import', 'tsx', join(root, 'tools', 'src', 'with-stack.ts'), process.execPath, '--import', 'tsx', join(root, 'test', 'fuzz', 'run.ts')]],
+  // Faults on a stack of its own (test/chaos/chaos.ts): nothing lost, duplicated or reordered.
+  ['chaos', process.execPath, ['--import', 'tsx', join(root, 'test', 'chaos', 'chaos.ts')]],
+  // Every process's image built with podman from the root Dockerfile and started from its filesystem
+  // (test/images; skipped with a one-line reason where podman is missing).
+  [
+    'images',
+    process.execPath,
+    ['--import', 'tsx', join(root, 'tools', 'src', 'with-stack.ts'), bin('jest'), '--selectProjects', 'images', '--runInBand', '--json', `--outputFile=${join(reports, 'images.json')}`],
+  ],
 ];
+
+// The engine steps share one stack: the whole run goes inside with-stack once (each step's own
+// with-stack then finds the URLs set and starts nothing), instead of starting and stopping it per step.
+const ENGINE_STEPS = ['integration', 'fuzz', 'images'];
+const needsStack = steps.some(([name]) => ENGINE_STEPS.includes(name) && (!only || only.has(name)));
+if (needsStack && !(process.env.DATABASE_URL && process.env.KAFKA_BROKERS && process.env.CLICKHOUSE_URL)) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'tools', 'src', 'with-stack.ts'), process.execPath, fileURLToPath(import.meta.url)], {
+    cwd: root,
+    stdio: 'inherit',
+    env: process.env,
+  });
+  process.exit(r.status ?? 1);
+}
+
+// Only this run's reports are counted.
+for (const f of ['unit.json', 'integration.json', 'images.json']) rmSync(join(reports, f), { force: true });
 
 const results = [];
 for (const [name, cmd, args] of steps) {
@@ -41,7 +71,7 @@ for (const [name, cmd, args] of steps) {
 
 let passed = 0;
 let failed = 0;
-for (const f of ['unit.json', 'integration.json']) {
+for (const f of ['unit.json', 'integration.json', 'images.json']) {
   const p = join(reports, f);
   if (!existsSync(p)) continue;
   const j = JSON.parse(readFileSync(p, 'utf8'));

@@ -16,7 +16,7 @@ export interface DemoCredentials {
   publicFormId: string;
 }
 
-export const DEMO = { slug: 'demo', name: 'Demo company', email: 'admin@demo.local', password: 'demo-password' } as const;
+export const DEMO = { slug: 'demo', name: 'Demo company', email: 'admin@demo.local', password: 'demo-password', timeZone: 'Europe/Moscow' } as const;
 
 export async function ensureDemoTenant(identityAddr: string, file: string): Promise<DemoCredentials> {
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
@@ -24,14 +24,18 @@ export async function ensureDemoTenant(identityAddr: string, file: string): Prom
   const svc = { tenantId: 'platform', callerId: 'npm-start', callerKind: 'service' as const };
   try {
     let tenantId: string;
+    let existed = false;
     try {
-      tenantId = (await client.createTenant({ name: DEMO.name, slug: DEMO.slug, locale: 'ru' }, svc)).tenant!.id;
+      tenantId = (await client.createTenant({ name: DEMO.name, slug: DEMO.slug, locale: 'ru', timeZone: DEMO.timeZone }, svc)).tenant!.id;
     } catch (err) {
       if ((err as ServiceError).code !== status.ALREADY_EXISTS) throw err;
       // The database outlived demo.json: log in to learn the tenant id, then issue a new key.
       tenantId = (await client.login({ tenantSlug: DEMO.slug, email: DEMO.email, password: DEMO.password }, svc)).principal!.tenantId;
+      existed = true;
     }
     const ctx = { tenantId, callerId: 'npm-start', callerKind: 'service' as const };
+    // A demo tenant made before tenants had time zones (UTC) is moved to the demo's zone.
+    if (existed) await client.updateTenant({ timeZone: DEMO.timeZone }, ctx);
     await client.createUser({ email: DEMO.email, displayName: 'Demo Admin', password: DEMO.password, roles: [Role.ROLE_ADMIN] }, ctx).catch((err: ServiceError) => {
       if (err.code !== status.ALREADY_EXISTS) throw err;
     });

@@ -1,0 +1,185 @@
+/**
+ * `npm test`'s fuzz step: schemathesis against the gateway of a running platform (every service and the
+ * gateway as separate processes, per-run databases and topics), authenticated with an API key of a fresh
+ * tenant, all four phases (examples, coverage, fuzzing, stateful over the document's links), every
+ * check, a fixed seed and a bounded number of examples. Exits with schemathesis' exit code.
+ *
+ * Run inside with-stack (the step does): `node --import tsx tools/src/with-stack.ts node --import tsx test/fuzz/run.ts`.
+ * Without schemathesis in the virtualenv (FUZZ_VENV, default `.run/venv`; `.ci/run` makes it) the step
+ * is skipped with one line, except under CI, where that is a failure.
+ */
+import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
+import { dropDatabase } from '@crm/db';
+import { createClient } from '@crm/grpc';
+import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO, ensureDemoTenant } from '../../tools/src/demo';
+import { ROOT, startPlatformProcesses } from '../../tools/src/platform';
+import { services, snakeName } from '../../tools/src/services';
+
+const venv = process.env.FUZZ_VENV || join(ROOT, '.run', 'venv');
+const schemathesis = join(venv, 'bin', 'schemathesis');
+const seed = process.env.FUZZ_SEED || '20261201';
+const maxExamples = process.env.FUZZ_MAX_EXAMPLES || '30';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** TOML string literal. */
+const q = (s: string) => JSON.stringify(s);
+
+/**
+ * The run's schemathesis.toml: the hooks (the API's `phone` format), the stream read for a moment only
+ * (it never ends), and the real form id of the run's tenant so submissions are served, not only refused.
+ *
+ * positive_data_acceptance (schema-valid input must not be refused) also takes, where named below, a
+ * status the document declares for a rule JSON Schema cannot state about one value: a `cursor` is
+ * valid only if the server issued it, `created_to`/`to` must not be before `created_from`/`from`, a
+ * report spans at most 366 days, an Idempotency-Key reused with another body is a 422 (IETF draft), and
+ * which field of a public form is its phone or e-mail (one of which a request needs) is the form's own
+ * field mapping, kept in identity, not in the document.
+ */
+function config(publicFormId: string): string {
+  const accept = (operationId: string, extra: string[]) => [
+    '[[operations]]',
+    `include-operation-id = ${q(operationId)}`,
+    `checks.positive_data_acceptance.expected-statuses = ${JSON.stringify(['2xx', '3xx', '401', '403', '404', '409', '429', '5xx', ...extra])}`,
+    '',
+  ];
+  return [
+    `hooks = ${q(join(ROOT, 'test', 'fuzz', 'hooks.py'))}`,
+    '',
+    ...accept('listRequests', ['400']),
+    ...accept('requestsPerDay', ['400']),
+    ...accept('createRequest', ['422']),
+    ...accept('submitForm', ['400']),
+    '[[operations]]',
+    'include-operation-id = "streamRequests"',
+    'request-timeout = 1',
+    'max-stream-events = 1',
+    '',
+    '[[operations]]',
+    'include-path = "/v1/forms/{publicFormId}/submissions"',
+    `parameters = { "path.publicFormId" = ${q(publicFormId)} }`,
+    '',
+  ].join('\n');
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', env });
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('error', (err) => {
+      console.error(`fuzz: cannot run ${cmd}: ${err.message}`);
+      resolve(127);
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  if (!existsSync(schemathesis)) {
+    const line = `fuzz: skipped: no schemathesis in ${venv} (python3 -m venv ${venv} && ${venv}/bin/pip install schemathesis==4.32.5, as .ci/run does)`;
+    if (process.env.CI) {
+      console.error(`${line}; CI must run it`);
+      return 1;
+    }
+    console.log(line);
+    return 0;
+  }
+  const urls = stackUrls();
+  const logger = testLogger('fuzz');
+  const prefix = `${uniqueName('fuzz')}_`;
+  const chDatabase = uniqueName('fuzz_reporting');
+  const suffix = `.${uniqueName('fuzz')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'crm-fuzz-'));
+  const reports = join(ROOT, '.run', 'reports');
+  mkdirSync(reports, { recursive: true });
+  await createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix);
+  const ports: Record<string, number> = { gateway: await freePort() };
+  for (const svc of services) ports[svc.name] = await freePort();
+  const platform = await startPlatformProcesses(
+    { DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl },
+    {
+      dbPrefix: prefix,
+      clickhouseDatabase: chDatabase,
+      topicSuffix: suffix,
+      ports,
+      logDir: join(dir, 'logs'),
+      logLevel: 'warn',
+      // The fuzzer sends thousands of requests a minute, from one address, with one key, to one form.
+      gatewayEnv: { FORM_RATE_PER_IP: '1000000', FORM_RATE_PER_FORM: '1000000', API_RATE_PER_CREDENTIAL: '1000000' },
+    },
+  );
+  let code = 1;
+  try {
+    // The demo tenant (slug, admin and password as `npm start` makes them), so the log-in example works.
+    const tenant = await ensureDemoTenant(platform.addr.identity, join(dir, 'demo.json'));
+    // A key with every scope, so the tenant settings (identity:admin) are served too.
+    const identity = createClient(IdentityServiceService, { address: platform.addr.identity });
+    const ctx = { tenantId: tenant.tenantId, callerId: 'fuzz', callerKind: 'service' as const };
+    const key = await identity.createApiKey({ name: 'fuzz', scopes: ['requests:read', 'requests:write', 'reports:read', 'identity:admin'] }, ctx);
+    identity.close();
+    const configFile = join(dir, 'schemathesis.toml');
+    writeFileSync(configFile, config(tenant.publicFormId));
+    console.log(`fuzz: schemathesis against ${platform.gatewayUrl} (tenant ${DEMO.slug}, seed ${seed}, ≤ ${maxExamples} examples per operation); logs in ${dir}`);
+    code = await run(
+      schemathesis,
+      [
+        '--config-file',
+        configFile,
+        'run',
+        `${platform.gatewayUrl}/openapi.json`,
+        '--phases',
+        'examples,coverage,fuzzing,stateful',
+        '--checks',
+        'all',
+        '--seed',
+        seed,
+        '--max-examples',
+        maxExamples,
+        '--generation-database',
+        'none',
+        '--header',
+        `Authorization: Bearer ${key.secret}`,
+        '--request-timeout',
+        '10',
+        '--report',
+        'junit',
+        '--report-junit-path',
+        join(reports, 'fuzz.junit.xml'),
+        '--no-color',
+        ...process.argv.slice(2),
+      ],
+      process.env,
+    );
+  } finally {
+    await platform.stop();
+    for (const svc of services) if (svc.engines.includes('postgres')) await dropDatabase(urls.databaseUrl, `${prefix}${snakeName(svc.name)}`).catch(() => undefined);
+    await fetch(urls.clickhouseUrl, { method: 'POST', body: `DROP DATABASE IF EXISTS ${chDatabase}` }).catch(() => undefined);
+  }
+  console.log(`fuzz: schemathesis exited with ${code}`);
+  return code;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
