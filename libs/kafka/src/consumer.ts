@@ -3,6 +3,7 @@ import type { Logger } from '@crm/logger';
 import { extractContext, meter, SpanKind, SpanStatusCode, tracer } from '@crm/telemetry';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { decodeEvent, EnvelopeError, type CloudEvent } from './envelope';
+import { ConsumerLag } from './lag';
 import { dlqTopic } from './registry';
 
 /** One row per event a consumer group has applied; written in the same transaction as the effect. */
@@ -92,6 +93,7 @@ export class IdempotentConsumer {
   private readonly retryDelayMs: number;
   private readonly processed;
   private readonly deadLettered;
+  private readonly lag: ConsumerLag;
 
   constructor(private readonly opts: ConsumerOptions) {
     this.maxAttempts = opts.maxAttempts ?? 3;
@@ -99,6 +101,7 @@ export class IdempotentConsumer {
     const m = meter('crm.consumer');
     this.processed = m.createCounter('consumer.processed', { description: 'events applied' });
     this.deadLettered = m.createCounter('consumer.dead_lettered', { description: 'events sent to the DLQ' });
+    this.lag = new ConsumerLag(opts.groupId);
   }
 
   async start(): Promise<void> {
@@ -125,6 +128,7 @@ export class IdempotentConsumer {
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    this.lag.record(batch);
     const decoded: Decoded[] = batch.messages.map((message) => {
       try {
         return { message, event: decodeEvent(message) };

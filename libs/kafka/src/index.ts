@@ -6,6 +6,7 @@ export * from './registry';
 export * from './outbox';
 export * from './relay';
 export * from './consumer';
+export * from './lag';
 export * from './producer';
 export { Kafka };
 

@@ -94,11 +94,20 @@ export class OutboxRelay {
     m.createObservableGauge('outbox.leader', { description: '1 while this relay is the publishing leader of its database' }).addCallback((result) => {
       if (this.running) result.observe(this.leader ? 1 : 0);
     });
-    m.createObservableGauge('outbox.backlog', { description: 'unsent outbox rows' }).addCallback(async (result) => {
-      if (!this.running) return;
-      const r = await this.pool.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
-      result.observe(r.rows[0].n);
-    });
+    // Backlog and age come from one query; every replica reports them (the same figures: alert on the max).
+    const backlog = m.createObservableGauge('outbox.backlog', { unit: '{event}', description: 'unsent outbox rows' });
+    const age = m.createObservableGauge('outbox.oldest_unsent_age', { unit: 'ms', description: 'age of the oldest unsent outbox row (0 when none)' });
+    m.addBatchObservableCallback(
+      async (result) => {
+        if (!this.running) return;
+        const r = await this.pool.query<{ n: number; age_ms: number }>(
+          `SELECT count(*)::int AS n, coalesce(extract(epoch FROM now() - min(created_at)) * 1000, 0)::float8 AS age_ms FROM outbox WHERE sent_at IS NULL`,
+        );
+        result.observe(backlog, r.rows[0].n);
+        result.observe(age, r.rows[0].age_ms);
+      },
+      [backlog, age],
+    );
   }
 
   async start(): Promise<void> {

@@ -18,7 +18,7 @@
  * Offsets must be resolved in memory as messages are buffered (otherwise kafkajs fetches the same
  * messages again), but with autoCommit off kafkajs never commits resolved offsets on its own.
  */
-import { CONSUMER_GROUP_TIMING, decodeEvent, dlqTopic, EnvelopeError, type Kafka } from '@crm/kafka';
+import { CONSUMER_GROUP_TIMING, ConsumerLag, decodeEvent, dlqTopic, EnvelopeError, type Kafka } from '@crm/kafka';
 import type { Logger } from '@crm/logger';
 import { meter, withSpan } from '@crm/telemetry';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
@@ -112,6 +112,7 @@ export class RequestEventsSink {
       deadLettered: m.createCounter('reporting.sink.dead_lettered', { description: 'events sent to the DLQ' }),
       insertFailures: m.createCounter('reporting.sink.insert_failures', { description: 'failed ClickHouse inserts (retried)' }),
       flushMs: m.createHistogram('reporting.sink.flush.duration', { unit: 'ms', description: 'insert and commit of one batch' }),
+      lag: new ConsumerLag(this.groupId),
     };
   }
 
@@ -174,6 +175,7 @@ export class RequestEventsSink {
 
   private async onBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
     this.heartbeat = heartbeat;
+    this.metrics.lag.record(batch);
     const ingestedAt = new Date();
     for (const message of batch.messages) {
       // Left unresolved and uncommitted: read again after the restart.
