@@ -310,8 +310,12 @@ async function main(): Promise<number> {
             log(`SIGKILL ${victim.name}${killedLeaderAt ? ' (the leader)' : ''}`);
             victim.kill();
           } else {
+            // Alive again after its last kill (it may still be restarting).
+            const victim = target === 'sink' ? sink : reporting;
+            const by = performance.now() + every;
+            while (!victim.alive && performance.now() < by) await sleep(50);
             log(`SIGKILL ${target}`);
-            (target === 'sink' ? sink : reporting).kill();
+            victim.kill();
           }
         }
       }
@@ -382,6 +386,7 @@ async function main(): Promise<number> {
     // The embedded default's durability: acknowledged POSTs survive a SIGKILL of PostgreSQL.
     const crash = await crashAfterAcknowledgedPosts(urls, CRASH_POSTS, stackLog);
     if (crash.found !== crash.acknowledged) failures.push(`PostgreSQL crash: ${crash.found} of ${crash.acknowledged} acknowledged requests found after the restart`);
+    if (crash.serving_again_s === null) failures.push('PostgreSQL crash: the platform did not create requests again within 30 s of the restart (a process died?)');
 
     const report = {
       machine: machine(),
@@ -418,7 +423,7 @@ chaos suite (${report.machine})
   max lag               PostgreSQL sink ${maxLag.sink} events, ClickHouse ${maxLag.clickhouse} events
   recovery              ${recoveries.map((r) => `${r.fault}: sink ${fmt(r.sink_s ?? NaN, 1)} s, ClickHouse ${fmt(r.clickhouse_s ?? NaN, 1)} s`).join('; ')}
   writer stalled        ${report.writer_stalled_s} s; drain after the last write ${report.drain_s} s; final lag sink ${lags.sink}, reporting ${lags.reporting}
-  PostgreSQL SIGKILL    ${crash.found} of ${crash.acknowledged} acknowledged POSTs there after the restart (durable settings; back in ${crash.restart_s} s)
+  PostgreSQL SIGKILL    ${crash.found} of ${crash.acknowledged} acknowledged POSTs there after the restart (durable settings; back in ${crash.restart_s} s, the same processes serving again ${crash.serving_again_s ?? 'never'} s later)
 ${failures.length ? `FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}` : 'nothing lost, nothing duplicated, order kept'}`);
     await sinkPool.end();
     return failures.length ? 1 : 0;

@@ -17,6 +17,8 @@ export interface CrashResult {
   acknowledged: number;
   found: number;
   restart_s: number;
+  /** From the restart until the same processes (none restarted) create a request again; null: they never did. */
+  serving_again_s: number | null;
 }
 
 export async function crashAfterAcknowledgedPosts(
@@ -35,6 +37,7 @@ export async function crashAfterAcknowledgedPosts(
   });
   const acknowledged: string[] = [];
   let restartS = 0;
+  let servingAgainS: number | null = null;
   try {
     const demo = await ensureDemoTenant(platform.addr.identity, join(logDir, 'demo.json'));
     // 20 writers until `posts` requests were answered 201: each answer is an acknowledged commit.
@@ -61,6 +64,22 @@ export async function crashAfterAcknowledgedPosts(
     await waitGone(pid);
     await stackUp({ engines: ['postgres'], log });
     restartS = (performance.now() - t) / 1000;
+    // The services ride out the restart: the same processes create a request again.
+    const back = performance.now();
+    for (let i = 0; performance.now() - back < 30_000; i++) {
+      const alive = platform.processes.every((p) => p.child.exitCode === null && p.child.signalCode === null);
+      if (!alive) break;
+      const res = await fetch(`${platform.gatewayUrl}/v1/requests`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${demo.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'web_form', name: `After ${i}`, phone: `+7999${String(4_000_000 + i)}` }),
+      }).catch(() => undefined);
+      if (res?.status === 201) {
+        servingAgainS = Number(((performance.now() - back) / 1000).toFixed(1));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
   } finally {
     await platform.stop();
   }
@@ -68,7 +87,7 @@ export async function crashAfterAcknowledgedPosts(
   await client.connect();
   try {
     const r = await client.query('SELECT count(*) AS n FROM requests WHERE id = ANY($1::uuid[])', [acknowledged]);
-    return { acknowledged: acknowledged.length, found: Number(r.rows[0].n), restart_s: Number(restartS.toFixed(1)) };
+    return { acknowledged: acknowledged.length, found: Number(r.rows[0].n), restart_s: Number(restartS.toFixed(1)), serving_again_s: servingAgainS };
   } finally {
     await client.end();
   }

@@ -82,6 +82,9 @@ export class OutboxRelay {
 
   constructor(private readonly opts: RelayOptions) {
     this.pool = new Pool({ connectionString: opts.databaseUrl, max: 2 });
+    // An idle connection the server ends (PostgreSQL restarting) is an 'error' on the pool: without a
+    // listener it would end the process. The pool drops that connection and opens a new one when needed.
+    this.pool.on('error', (err) => opts.logger.warn({ err }, 'outbox relay pool connection lost'));
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 250;
     this.leaderPollMs = opts.leaderPollMs ?? 250;
