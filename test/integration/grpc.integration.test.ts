@@ -4,6 +4,7 @@ import { createClient, startGrpcServer, status, type PromiseClient, type Running
 import { createTestDatabase, testLogger, type TestDatabase } from '@crm/testing';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { createServer, type Socket } from 'node:net';
 import { createItem, probeEntities, probeMigrations, probeService } from '../support/probe';
 
 const logger = testLogger('grpc-test');
@@ -102,5 +103,40 @@ describe('gRPC runtime', () => {
     expect(retried).toBeGreaterThanOrEqual(60); // 20 ms + 40 ms of backoff at least
     expect(once).toBeLessThan(retried);
     down.close();
+  });
+
+  it('answers UNAVAILABLE within about a second when the peer accepts TCP but never speaks gRPC', async () => {
+    // A tarpit on loopback: it takes the connection and says nothing, like a hung process.
+    const held: Socket[] = [];
+    const tarpit = createServer((socket) => void held.push(socket));
+    await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', r));
+    const port = (tarpit.address() as { port: number }).port;
+    const hung = createClient(ProbeServiceService, { address: `127.0.0.1:${port}`, idempotent: ['echo'], connectTimeoutMs: 800 });
+    try {
+      const t0 = Date.now();
+      await expect(hung.echo({ message: 'x' }, tenant, { deadlineMs: 10_000 })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+      const took = Date.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(700);
+      expect(took).toBeLessThan(2_000); // not retried, and nowhere near the 10 s deadline
+    } finally {
+      hung.close();
+      for (const s of held) s.destroy();
+      await new Promise((r) => tarpit.close(r));
+    }
+  });
+
+  it('bounds the calls in flight: one more fails at once with UNAVAILABLE, the others are served', async () => {
+    const bounded = createClient(ProbeServiceService, { address: `127.0.0.1:${server.port}`, maxInFlight: 2 });
+    try {
+      const slow = [bounded.sleep({ delayMs: 300 }, tenant), bounded.sleep({ delayMs: 300 }, tenant)];
+      const t0 = Date.now();
+      await expect(bounded.sleep({ delayMs: 300 }, tenant)).rejects.toMatchObject({ code: status.UNAVAILABLE });
+      expect(Date.now() - t0).toBeLessThan(100);
+      await expect(Promise.all(slow)).resolves.toEqual([{ sleptMs: 300 }, { sleptMs: 300 }]);
+      // The slots are free again.
+      await expect(bounded.echo({ message: 'again' }, tenant)).resolves.toMatchObject({ message: 'again' });
+    } finally {
+      bounded.close();
+    }
   });
 });
