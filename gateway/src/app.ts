@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { CSRF_HEADER } from './auth';
 import { demoFormHtml } from './demo-form';
+import { Admission, type Priority } from './admission';
 import { FixedWindowLimiter } from './limiter';
 import type { GatewayDeps } from './deps';
 import { problem, sendProblem, toProblem } from './problem';
@@ -102,6 +103,20 @@ export async function buildGateway(deps: GatewayDeps) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   for (const s of namedSchemas) app.addSchema(s);
   for (const s of tenantSchemas) app.addSchema(s);
+
+  // Admission first: under overload the excess is refused before anything else is spent on it
+  // (admission.ts). The realtime stream is long-lived and not counted.
+  const admission = new Admission({ maxInFlight: deps.env.GATEWAY_MAX_INFLIGHT, maxEventLoopDelayMs: deps.env.GATEWAY_MAX_EVENT_LOOP_DELAY_MS });
+  app.addHook('onClose', async () => admission.close());
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.is404 || !req.url.startsWith('/v1/') || req.routeOptions.url === '/v1/requests/stream' || req.method === 'OPTIONS') return;
+    const priority: Priority = req.routeOptions.config?.public ? 'public' : req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
+    if (!admission.tryAdmit(priority)) {
+      reply.header('retry-after', '1');
+      return sendProblem(reply, problem(503, 'the platform is busy; retry in a second', { code: 'OVERLOADED' }), req);
+    }
+    reply.raw.once('close', () => admission.release());
+  });
 
   // Every method each /v1 path answers, collected as the routes are added. A known path called with
   // another method (PUT, TRACE, QUERY…) is a 405 with `Allow` (RFC 9110), answered before any credential

@@ -20,6 +20,14 @@ export const gatewayEnv = z.object({
   FORM_RATE_PER_FORM: z.coerce.number().int().min(1).default(600),
   /** Authenticated API calls per credential per minute. */
   API_RATE_PER_CREDENTIAL: z.coerce.number().int().min(1).default(60_000),
+  /**
+   * Requests in flight per gateway replica beyond which the excess is answered 503 + Retry-After at
+   * once (reads may fill half of it, writes 85 %, public intake all): about the services' capacity
+   * times the latency you accept.
+   */
+  GATEWAY_MAX_INFLIGHT: z.coerce.number().int().min(1).max(100_000).default(64),
+  /** An event loop this many ms late sheds reads and writes for a second (public intake still goes). */
+  GATEWAY_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** Default country for phone numbers without a country code. */
   DEFAULT_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/).default('RU'),
   /** Trust X-Forwarded-For from a proxy in front (the ingress). */

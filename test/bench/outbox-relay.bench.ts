@@ -13,7 +13,7 @@ import { OutboxRelay } from '@crm/kafka';
 import { createTestDatabase, stackUrls, testLogger, uniqueName, createRunTopics, kafkaFor } from '@crm/testing';
 import { Pool } from 'pg';
 import { ITEM_CREATED, ITEM_TOPIC, probeEntities, probeMigrations } from '../support/probe';
-import { fmt, machine, percentile } from './stats';
+import { fmt, machine, percentile, postgresSettings } from './stats';
 
 const BACKLOG = Number(process.env.BENCH_OUTBOX_BACKLOG ?? 50_000);
 const RATE = Number(process.env.BENCH_OUTBOX_RATE ?? 5_000);
@@ -95,7 +95,7 @@ async function main() {
   await pool.end();
   await db.drop();
 
-  console.log(`machine: ${machine()}; ${REPLICAS} relay replica(s) on the database`);
+  console.log(`machine: ${machine()}; ${await postgresSettings(urls.databaseUrl)}; ${REPLICAS} relay replica(s) on the database`);
   console.log(`outbox relay drain: ${BACKLOG} events in ${fmt(drainS, 2)} s = ${fmt(drainRate, 0)} events/s`);
   console.log(
     `outbox relay steady state: offered ${RATE} events/s for ${SECONDS} s (achieved ${fmt(committed.size / writeS, 0)} committed/s, ${fmt(committed.size / steadyS, 0)} acked/s); ` +

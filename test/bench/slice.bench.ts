@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDemoTenant } from '../../tools/src/demo';
 import { startPlatformProcesses } from '../../tools/src/platform';
-import { fmt, machine, percentile } from './stats';
+import { fmt, machine, percentile, postgresSettings } from './stats';
 
 const RATES = (process.env.BENCH_SLICE_RATES ?? '250,500,750,1000,1250').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 10);
@@ -124,7 +124,7 @@ async function main() {
     const bare = await autocannon({ url: `http://127.0.0.1:${helloPort}/`, connections: 20, duration: SECONDS });
     hello.kill();
 
-    console.log(`machine: ${machine()}`);
+    console.log(`machine: ${machine()}; ${await postgresSettings(urls.databaseUrl)}`);
     console.log(`POST /v1/requests, highest fixed rate with p99 ≤ 50 ms and no errors: ${held.length ? Math.max(...held) : 'none of'} req/s (tried ${RATES.join(', ')})`);
     console.log(`freshness POST → ClickHouse at ${FRESH_RATE} req/s (${n} posted, ${fresh.length}/${posted.size} samples seen): p50 ${fmt(percentile(fresh, 50), 0)} ms, p99 ${fmt(percentile(fresh, 99), 0)} ms`);
     console.log(

@@ -25,7 +25,10 @@ export interface TestTenant {
 export interface Platform {
   base: string;
   identityAddr: string;
+  intakeAddr: string;
   intakeDbUrl: string;
+  /** This run's topic suffix (a second gateway's realtime feed needs it). */
+  topicSuffix: string;
   tenants: Record<'a' | 'b', TestTenant>;
   stop(): Promise<void>;
 }
@@ -79,7 +82,9 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
   return {
     base,
     identityAddr: env.IDENTITY_GRPC_ADDR,
+    intakeAddr: env.INTAKE_GRPC_ADDR,
     intakeDbUrl: dbs[1].url,
+    topicSuffix: suffix,
     tenants,
     stop: async () => {
       await gateway.stop();

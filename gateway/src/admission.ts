@@ -1,0 +1,68 @@
+/**
+ * What a request is worth when the gateway is overloaded, in the order classes are shed: API and UI
+ * reads first, then writes; public intake (site forms, and provider webhooks as they come) last, since
+ * a lead that is not taken is lost while a read can be retried.
+ */
+export type Priority = 'read' | 'write' | 'public';
+
+/** The share of the in-flight limit each class may fill: reads only the first half of it. */
+export const SHARES: Record<Priority, number> = { read: 0.5, write: 0.85, public: 1 };
+
+export interface AdmissionOptions {
+  /** Requests in flight at most (all classes together). */
+  maxInFlight: number;
+  /** An event loop this late (ms) sheds reads and writes for a while; public intake still goes. */
+  maxEventLoopDelayMs: number;
+  /** How often the event loop delay is sampled (default 500 ms). */
+  sampleMs?: number;
+}
+
+/**
+ * Admission at the edge: a bounded number of requests in flight, with room kept for what matters most.
+ * The excess is refused at once (503 with Retry-After, before a body is read or a service called), so the
+ * admitted requests keep their latency instead of every request queueing behind a saturated service.
+ */
+export class Admission {
+  private inFlight = 0;
+  /** Until when reads and writes are shed because the event loop ran late (performance.now() ms). */
+  private laggingUntil = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly limits: Record<Priority, number>;
+
+  constructor(private readonly opts: AdmissionOptions) {
+    this.limits = {
+      read: Math.max(1, Math.floor(opts.maxInFlight * SHARES.read)),
+      write: Math.max(1, Math.floor(opts.maxInFlight * SHARES.write)),
+      public: opts.maxInFlight,
+    };
+    // The event loop's delay is how late this timer fires; a late one sheds for two more samples.
+    const sampleMs = opts.sampleMs ?? 500;
+    let last = performance.now();
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      if (now - last - sampleMs > opts.maxEventLoopDelayMs) this.laggingUntil = now + 2 * sampleMs;
+      last = now;
+    }, sampleMs);
+    this.timer.unref();
+  }
+
+  /** Takes a slot for a request of this class; false: refuse it. Every true must be paired with release(). */
+  tryAdmit(priority: Priority): boolean {
+    if (priority !== 'public' && performance.now() < this.laggingUntil) return false;
+    if (this.inFlight >= this.limits[priority]) return false;
+    this.inFlight += 1;
+    return true;
+  }
+
+  release(): void {
+    this.inFlight -= 1;
+  }
+
+  get current(): number {
+    return this.inFlight;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
