@@ -7,23 +7,16 @@
  *
  * The steps build on each other (one browser page, logged in once), so they run in order.
  */
-import { parseConfig } from '@crm/config';
-import { dropDatabase } from '@crm/reporting/src/clickhouse/client';
-import { startReporting, type RunningReporting } from '@crm/reporting/src/app';
-import { reportingEnv } from '@crm/reporting/src/config';
-import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
+import type { RunningReporting } from '@crm/reporting/src/app';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, SHOTS, WEB } from '../support/browser';
-import { startPlatform, type Platform } from '../support/platform';
+import { reportRequestRow, startPlatform, type Platform } from '../support/platform';
 
 /** The browser's own zone: neither UTC nor Moscow, and 7–8 hours away from Moscow. */
 const BROWSER_ZONE = 'America/New_York';
 
-const urls = stackUrls();
-const chDatabase = uniqueName('tz_browser');
 let reporting: RunningReporting;
 let platform: Platform;
 let browser: Browser;
@@ -50,31 +43,6 @@ async function apiPost<T>(path: string, apiKey: string, body: unknown): Promise<
   return (await res.json()) as T;
 }
 
-/** A request row as reporting's sink writes it, created at `at` (UTC). */
-function reportRow(tenantId: string, at: string) {
-  return {
-    event_id: randomUUID(),
-    tenant_id: tenantId,
-    request_id: randomUUID(),
-    created_at: at.replace('T', ' ').replace('Z', ''),
-    day: at.slice(0, 10),
-    channel: 'phone',
-    number_axis: 'primary',
-    meaning_axis: 'unknown',
-    contact_axis: 'none',
-    qualification_axis: 'pending',
-    state: 'new',
-    utm_source: '',
-    utm_medium: '',
-    utm_campaign: '',
-    utm_content: '',
-    utm_term: '',
-    landing_page: '',
-    referrer: '',
-    ingested_at: new Date().toISOString().slice(0, 19).replace('T', ' '),
-  };
-}
-
 const tag = Date.now().toString(36);
 const name = `Московский ${tag}`;
 let created: { id: string; created_at: string };
@@ -82,22 +50,8 @@ let created: { id: string; created_at: string };
 beforeAll(async () => {
   buildUi();
   mkdirSync(SHOTS, { recursive: true });
-  const logger = testLogger('tz-browser');
-  const suffix = `.${uniqueName('tzb')}`;
-  await createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix);
-  reporting = await startReporting(
-    parseConfig(reportingEnv, {
-      CLICKHOUSE_URL: urls.clickhouseUrl,
-      CLICKHOUSE_DATABASE: chDatabase,
-      KAFKA_BROKERS: urls.kafkaBrokers.join(','),
-      GRPC_PORT: '0',
-      GRPC_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      TOPIC_SUFFIX: suffix,
-    }),
-    { logger },
-  );
-  platform = await startPlatform({ webDist: join(WEB, 'dist'), gatewayEnv: { REPORTING_GRPC_ADDR: `127.0.0.1:${reporting.grpc.port}` } });
+  platform = await startPlatform({ webDist: join(WEB, 'dist'), reporting: true });
+  reporting = platform.reporting!;
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   context = await browser.newContext({ locale: 'ru-RU', timezoneId: BROWSER_ZONE, viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
@@ -107,15 +61,13 @@ beforeAll(async () => {
   created = await apiPost('/v1/requests', a.apiKey, { channel: 'phone', name, phone: '+79990003344' });
   await apiPost(`/v1/requests/${created.id}/comments`, a.apiKey, { text: 'Перезвонить' });
   // 23:30 and 00:30 Moscow time on the night of March 1st → 2nd.
-  await reporting.clickhouse.insert('requests', [reportRow(a.id, '2026-03-01T20:30:00Z'), reportRow(a.id, '2026-03-01T21:30:00Z')]);
+  await reporting.clickhouse.insert('requests', [reportRequestRow(a.id, '2026-03-01T20:30:00Z', 'phone'), reportRequestRow(a.id, '2026-03-01T21:30:00Z', 'phone')]);
 });
 
 afterAll(async () => {
   await context?.close();
   await browser?.close();
   await platform?.stop();
-  await reporting?.stop();
-  await dropDatabase(urls.clickhouseUrl, chDatabase).catch(() => undefined);
 });
 
 describe("the tenant's time zone in the web UI (Chromium in New York time)", () => {

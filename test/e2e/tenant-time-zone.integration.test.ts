@@ -4,16 +4,9 @@
  * used by the report to count days, overridable per call, and one tenant's zone never moves another's
  * days. Bad zones are a 400 problem at the edge.
  */
-import { parseConfig } from '@crm/config';
-import { dropDatabase } from '@crm/reporting/src/clickhouse/client';
-import { startReporting, type RunningReporting } from '@crm/reporting/src/app';
-import { reportingEnv } from '@crm/reporting/src/config';
-import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
-import { randomUUID } from 'node:crypto';
-import { startPlatform, type Platform } from '../support/platform';
+import type { RunningReporting } from '@crm/reporting/src/app';
+import { reportRequestRow, startPlatform, type Platform } from '../support/platform';
 
-const urls = stackUrls();
-const chDatabase = uniqueName('tz_reporting');
 let reporting: RunningReporting;
 let platform: Platform;
 let base: string;
@@ -47,58 +40,16 @@ async function login(tenant: 'a' | 'b'): Promise<string> {
   return res.headers.get('set-cookie')!.split(';')[0];
 }
 
-/** A request row as reporting's sink writes it, created at `at` (UTC). */
-function row(tenantId: string, at: string) {
-  const requestId = randomUUID();
-  return {
-    event_id: randomUUID(),
-    tenant_id: tenantId,
-    request_id: requestId,
-    created_at: at.replace('T', ' ').replace('Z', ''),
-    day: at.slice(0, 10),
-    channel: 'web_form',
-    number_axis: 'primary',
-    meaning_axis: 'unknown',
-    contact_axis: 'none',
-    qualification_axis: 'pending',
-    state: 'new',
-    utm_source: '',
-    utm_medium: '',
-    utm_campaign: '',
-    utm_content: '',
-    utm_term: '',
-    landing_page: '',
-    referrer: '',
-    ingested_at: new Date().toISOString().slice(0, 19).replace('T', ' '),
-  };
-}
-
 const perDay = (body: { items: { day: string; requests: number }[] }) => Object.fromEntries(body.items.map((i) => [i.day, i.requests]));
 
 beforeAll(async () => {
-  const logger = testLogger('tz');
-  const suffix = `.${uniqueName('tz')}`;
-  await createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix);
-  reporting = await startReporting(
-    parseConfig(reportingEnv, {
-      CLICKHOUSE_URL: urls.clickhouseUrl,
-      CLICKHOUSE_DATABASE: chDatabase,
-      KAFKA_BROKERS: urls.kafkaBrokers.join(','),
-      GRPC_PORT: '0',
-      GRPC_HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      TOPIC_SUFFIX: suffix,
-    }),
-    { logger },
-  );
-  platform = await startPlatform({ gatewayEnv: { REPORTING_GRPC_ADDR: `127.0.0.1:${reporting.grpc.port}` } });
+  platform = await startPlatform({ reporting: true });
+  reporting = platform.reporting!;
   base = platform.base;
 });
 
 afterAll(async () => {
   await platform?.stop();
-  await reporting?.stop();
-  await dropDatabase(urls.clickhouseUrl, chDatabase).catch(() => undefined);
 });
 
 describe('tenant time zone through the gateway', () => {
@@ -106,10 +57,10 @@ describe('tenant time zone through the gateway', () => {
     const { a, b } = platform.tenants;
     // 23:30 and 00:30 Moscow time (UTC+3) on the night of March 1st → 2nd, for both tenants.
     await reporting.clickhouse.insert('requests', [
-      row(a.id, '2026-03-01T20:30:00Z'),
-      row(a.id, '2026-03-01T21:30:00Z'),
-      row(b.id, '2026-03-01T20:30:00Z'),
-      row(b.id, '2026-03-01T21:30:00Z'),
+      reportRequestRow(a.id, '2026-03-01T20:30:00Z'),
+      reportRequestRow(a.id, '2026-03-01T21:30:00Z'),
+      reportRequestRow(b.id, '2026-03-01T20:30:00Z'),
+      reportRequestRow(b.id, '2026-03-01T21:30:00Z'),
     ]);
     const cookieA = await login('a');
     const cookieB = await login('b');

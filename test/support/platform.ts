@@ -11,6 +11,10 @@ import { gatewayEnv } from '@crm/gateway/src/config';
 import { startGateway } from '@crm/gateway/src/server';
 import { identityEnv, startIdentity } from '@crm/identity/src/app';
 import { intakeEnv, startIntake } from '@crm/intake/src/app';
+import { startReporting, type RunningReporting } from '@crm/reporting/src/app';
+import { dropDatabase as dropClickHouseDatabase } from '@crm/reporting/src/clickhouse/client';
+import { reportingEnv } from '@crm/reporting/src/config';
+import { randomUUID } from 'node:crypto';
 
 export interface TestTenant {
   id: string;
@@ -29,13 +33,15 @@ export interface Platform {
   intakeDbUrl: string;
   /** This run's topic suffix (a second gateway's realtime feed needs it). */
   topicSuffix: string;
+  /** Reporting on its own ClickHouse database, when asked for (`reporting: true`). */
+  reporting?: RunningReporting;
   tenants: Record<'a' | 'b', TestTenant>;
   stop(): Promise<void>;
 }
 
 export const ADMIN_PASSWORD = 'correct horse battery';
 
-export async function startPlatform(opts: { gatewayEnv?: Record<string, string>; webDist?: string } = {}): Promise<Platform> {
+export async function startPlatform(opts: { gatewayEnv?: Record<string, string>; webDist?: string; reporting?: boolean } = {}): Promise<Platform> {
   const logger = testLogger('platform');
   const urls = stackUrls();
   const suffix = `.${uniqueName('pf')}`;
@@ -44,13 +50,17 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
   const common = { KAFKA_BROKERS: urls.kafkaBrokers.join(','), GRPC_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TOPIC_SUFFIX: suffix };
   const identity = await startIdentity(parseConfig(identityEnv, { ...common, DATABASE_URL: dbs[0].url }));
   const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url }));
+  const chDatabase = uniqueName('pf_reporting');
+  const reporting = opts.reporting
+    ? await startReporting(parseConfig(reportingEnv, { ...common, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase }), { logger })
+    : undefined;
 
   const env = parseConfig(gatewayEnv, {
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
     IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`,
     INTAKE_GRPC_ADDR: `127.0.0.1:${intake.grpc.port}`,
-    REPORTING_GRPC_ADDR: '127.0.0.1:1',
+    REPORTING_GRPC_ADDR: reporting ? `127.0.0.1:${reporting.grpc.port}` : '127.0.0.1:1',
     KAFKA_BROKERS: urls.kafkaBrokers.join(','),
     TOPIC_SUFFIX: suffix,
     BODY_LIMIT_BYTES: '16384',
@@ -85,12 +95,40 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     intakeAddr: env.INTAKE_GRPC_ADDR,
     intakeDbUrl: dbs[1].url,
     topicSuffix: suffix,
+    reporting,
     tenants,
     stop: async () => {
       await gateway.stop();
+      await reporting?.stop();
       await intake.stop();
       await identity.stop();
       for (const d of dbs) await d.drop();
+      if (reporting) await dropClickHouseDatabase(urls.clickhouseUrl, chDatabase).catch(() => undefined);
     },
+  };
+}
+
+/** A row of reporting's `requests` table as its sink writes it, for a request created at `at` (UTC ISO). */
+export function reportRequestRow(tenantId: string, at: string, channel = 'web_form') {
+  return {
+    event_id: randomUUID(),
+    tenant_id: tenantId,
+    request_id: randomUUID(),
+    created_at: at.replace('T', ' ').replace('Z', ''),
+    day: at.slice(0, 10),
+    channel,
+    number_axis: 'primary',
+    meaning_axis: 'unknown',
+    contact_axis: 'none',
+    qualification_axis: 'pending',
+    state: 'new',
+    utm_source: '',
+    utm_medium: '',
+    utm_campaign: '',
+    utm_content: '',
+    utm_term: '',
+    landing_page: '',
+    referrer: '',
+    ingested_at: new Date().toISOString().slice(0, 19).replace('T', ' '),
   };
 }
