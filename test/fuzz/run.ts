@@ -11,10 +11,9 @@
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
 import { dropDatabase } from '@crm/db';
 import { createClient } from '@crm/grpc';
-import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
+import { createRunTopics, freePort, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO, ensureDemoTenant } from '../../tools/src/demo';
@@ -25,17 +24,6 @@ const venv = process.env.FUZZ_VENV || join(ROOT, '.run', 'venv');
 const schemathesis = join(venv, 'bin', 'schemathesis');
 const seed = process.env.FUZZ_SEED || '20261201';
 const maxExamples = process.env.FUZZ_MAX_EXAMPLES || '30';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** TOML string literal. */
 const q = (s: string) => JSON.stringify(s);

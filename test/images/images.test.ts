@@ -15,9 +15,8 @@
  */
 import { databaseUrl, dropDatabase } from '@crm/db';
 import { createKafka } from '@crm/kafka';
-import { runId, stackUrls, testLogger, uniqueName } from '@crm/testing';
+import { freePort, runId, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { renderChart } from '../../tools/src/k8s/chart';
 import { containerEnv } from '../../tools/src/k8s/parity';
@@ -39,17 +38,6 @@ const started = new Map<string, Started>();
 const dbs = new Map<string, string>();
 const chDatabase = uniqueName('img_reporting');
 const topicSuffix = `.${uniqueName('img')}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The environment of a container of the chart (default values, no collector), with the engines' and

@@ -1,6 +1,7 @@
 import { dropDatabase, databaseUrl, ensureDatabase } from '@crm/db';
 import { createLogger, type Logger } from '@crm/logger';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 
 /**
  * Helpers for integration tests against the real engines. The engines come from the local stack
@@ -79,3 +80,15 @@ export function testLogger(service = 'test'): Logger {
   return createLogger({ service, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 }
 export * from './kafka';
+
+/** A TCP port free on 127.0.0.1 right now (for a process the test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
