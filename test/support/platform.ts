@@ -67,6 +67,8 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     FORM_RATE_PER_IP: '1000',
     API_RATE_PER_CREDENTIAL: '300',
     AUTH_CACHE_TTL_MS: '0',
+    // Tests send bursts (50 at once) to check other limits; admission has its own test (overload).
+    GATEWAY_MAX_INFLIGHT: '1000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(opts.webDist ? { WEB_DIST_DIR: opts.webDist } : {}),
     ...opts.gatewayEnv,
