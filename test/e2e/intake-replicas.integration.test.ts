@@ -9,8 +9,8 @@ import { RequestCommented, RequestCreated } from '@crm/contracts/crm/intake/even
 import { IntakeServiceService } from '@crm/contracts/crm/intake/v1/intake';
 import { Channel } from '@crm/contracts/crm/intake/v1/request';
 import { createClient, type PromiseClient } from '@crm/grpc';
-import { decodeData, decodeEvent } from '@crm/kafka';
-import { collect, createRunTopics, createTestDatabase, eventually, freePort, kafkaFor, runId, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { decodeData, decodeEvent, type CloudEvent } from '@crm/kafka';
+import { collect, createRunTopics, createTestDatabase, eventually, freePort, kafkaFor, runId, sequencesBySubject, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -129,19 +129,12 @@ describe('two replicas of intake', () => {
       const total = REQUESTS * (1 + COMMENTS);
       await eventually(() => new Set(watcher.messages.map((m) => decodeEvent(m).id)).size, { until: (n) => n >= total, timeoutMs: 30_000, message: 'every event on Kafka' });
 
-      const seen = new Set<string>();
-      const sequences = new Map<string, number[]>();
-      for (const m of watcher.messages) {
-        const e = decodeEvent(m);
-        if (seen.has(e.id)) continue;
-        seen.add(e.id);
-        const seq = e.type === 'crm.intake.request.created.v1' && decodeData(e, RequestCreated).request ? 0 : Number(decodeData(e, RequestCommented).comment?.text);
-        sequences.set(e.subject, [...(sequences.get(e.subject) ?? []), seq]);
-      }
-      expect(seen.size).toBe(total);
+      const seqOf = (e: CloudEvent) => (e.type === 'crm.intake.request.created.v1' && decodeData(e, RequestCreated).request ? 0 : Number(decodeData(e, RequestCommented).comment?.text));
+      const { distinct, duplicates, bySubject } = sequencesBySubject(watcher.messages, seqOf);
+      expect(distinct).toBe(total);
       const expected = Array.from({ length: COMMENTS + 1 }, (_, i) => i);
-      for (const id of ids) expect(sequences.get(id)).toEqual(expected);
-      process.stdout.write(`intake replicas: takeover ${(tookOver - killedAt).toFixed(0)} ms after SIGKILL of the leader; ${total} events once and in order (${watcher.messages.length - seen.size} duplicates absorbed)\n`);
+      for (const id of ids) expect(bySubject.get(id)).toEqual(expected);
+      process.stdout.write(`intake replicas: takeover ${(tookOver - killedAt).toFixed(0)} ms after SIGKILL of the leader; ${total} events once and in order (${duplicates} duplicates absorbed)\n`);
       expect(tookOver).toBeGreaterThan(killedAt);
     } finally {
       for (const r of [first, second]) {

@@ -7,7 +7,7 @@
 import { ItemCreated } from '@crm/contracts/crm/testkit/events/v1/item_events';
 import { createOrm, migrate, uuidv7 } from '@crm/db';
 import { decodeData, decodeEvent, type Kafka } from '@crm/kafka';
-import { collect, createRunTopics, createTestDatabase, eventually, kafkaFor, runId, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { collect, createRunTopics, createTestDatabase, eventually, kafkaFor, runId, sequencesBySubject, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -123,20 +123,10 @@ describe('outbox relays with two replicas', () => {
       await eventually(() => new Set(watcher.messages.map((m) => decodeEvent(m).id)).size, { until: (n) => n >= total, timeoutMs: 30_000, message: 'every event on Kafka' });
 
       // Dedup by ce_id (the leader may have been killed between the ack and the mark), then check order.
-      const seen = new Set<string>();
-      const bySubject = new Map<string, number[]>();
-      for (const m of watcher.messages) {
-        const e = decodeEvent(m);
-        if (seen.has(e.id)) continue;
-        seen.add(e.id);
-        const list = bySubject.get(e.subject) ?? [];
-        list.push(Number(decodeData(e, ItemCreated).name));
-        bySubject.set(e.subject, list);
-      }
-      expect(seen.size).toBe(total);
+      const { distinct, duplicates, bySubject } = sequencesBySubject(watcher.messages, (e) => Number(decodeData(e, ItemCreated).name));
+      expect(distinct).toBe(total);
       const expected = Array.from({ length: ROUNDS }, (_, i) => i + 1);
       for (const id of aggregates) expect(bySubject.get(id)).toEqual(expected);
-      const duplicates = watcher.messages.length - seen.size;
       process.stdout.write(`relay takeover after SIGKILL: ${(tookOver - killedAt).toFixed(0)} ms; ${total} events, ${duplicates} re-published duplicates absorbed\n`);
       expect(tookOver - killedAt).toBeLessThan(5_000);
     } finally {

@@ -1,4 +1,4 @@
-import { createKafka, createTopics, loadRegistry, type Kafka } from '@crm/kafka';
+import { createKafka, createTopics, decodeEvent, loadRegistry, type CloudEvent, type Kafka } from '@crm/kafka';
 import type { Logger } from '@crm/logger';
 import type { KafkaMessage } from 'kafkajs';
 import { join } from 'node:path';
@@ -55,4 +55,23 @@ export async function lag(kafka: Kafka, groupId: string, topic: string): Promise
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * What a consumer that checks per-aggregate sequence numbers sees: the messages deduplicated by ce_id
+ * (the first copy wins, as an idempotent consumer keeps it), each aggregate's sequence numbers in the
+ * order they arrived, and how many copies were dropped.
+ */
+export function sequencesBySubject(messages: KafkaMessage[], seqOf: (event: CloudEvent) => number): { distinct: number; duplicates: number; bySubject: Map<string, number[]> } {
+  const seen = new Set<string>();
+  const bySubject = new Map<string, number[]>();
+  for (const m of messages) {
+    const e = decodeEvent(m);
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    const list = bySubject.get(e.subject) ?? [];
+    list.push(seqOf(e));
+    bySubject.set(e.subject, list);
+  }
+  return { distinct: seen.size, duplicates: messages.length - seen.size, bySubject };
 }
