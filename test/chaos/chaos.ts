@@ -21,7 +21,7 @@ import { createOrm, databaseUrl, ensureDatabase, Migration, migrate, uuidv7 } fr
 import { eventingMigrations, type Kafka } from '@crm/kafka';
 import { kafkaFor, lag, testLogger } from '@crm/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -160,17 +160,26 @@ class Writer {
   }
 }
 
+/** Every *.log below the run folder. */
+function logFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => join(dir, f));
+}
+
 async function main(): Promise<number> {
-  // A stack of its own: run folder, ports, durable PostgreSQL (a restart must lose nothing).
+  // A stack of its own: run folder, ports, durable PostgreSQL (a restart must lose nothing). The ports
+  // sit below Linux's ephemeral range (32768–60999): the suite opens thousands of outgoing connections,
+  // and one of them holding a port the restarted engine must listen on would fail its start.
   const runDir = mkdtempSync(join(tmpdir(), 'sales2-chaos-'));
   chmodSync(runDir, 0o755); // PostgreSQL runs as the OS user postgres when we are root
   Object.assign(process.env, {
     CRM_RUN_DIR: runDir,
-    CRM_PG_PORT: process.env.CHAOS_PG_PORT ?? '56432',
-    CRM_KAFKA_PORT: process.env.CHAOS_KAFKA_PORT ?? '60092',
-    CRM_KAFKA_CONTROLLER_PORT: process.env.CHAOS_KAFKA_CONTROLLER_PORT ?? '60093',
-    CRM_CLICKHOUSE_HTTP_PORT: process.env.CHAOS_CLICKHOUSE_HTTP_PORT ?? '58223',
-    CRM_CLICKHOUSE_TCP_PORT: process.env.CHAOS_CLICKHOUSE_TCP_PORT ?? '59100',
+    CRM_PG_PORT: process.env.CHAOS_PG_PORT ?? '26432',
+    CRM_KAFKA_PORT: process.env.CHAOS_KAFKA_PORT ?? '29192',
+    CRM_KAFKA_CONTROLLER_PORT: process.env.CHAOS_KAFKA_CONTROLLER_PORT ?? '29193',
+    CRM_CLICKHOUSE_HTTP_PORT: process.env.CHAOS_CLICKHOUSE_HTTP_PORT ?? '28223',
+    CRM_CLICKHOUSE_TCP_PORT: process.env.CHAOS_CLICKHOUSE_TCP_PORT ?? '29100',
     CRM_PG_SETTINGS: 'durable',
   });
   for (const v of ['DATABASE_URL', 'KAFKA_BROKERS', 'CLICKHOUSE_URL']) delete process.env[v];
@@ -427,6 +436,10 @@ chaos suite (${report.machine})
 ${failures.length ? `FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}` : 'nothing lost, nothing duplicated, order kept'}`);
     await sinkPool.end();
     return failures.length ? 1 : 0;
+  } catch (err) {
+    // Keep what explains a failed start: the tails of the engines' logs, before the run folder goes.
+    for (const f of logFiles(runDir)) process.stdout.write(`--- ${f} (last lines)\n${readFileSync(f, 'utf8').split('\n').slice(-15).join('\n')}\n`);
+    throw err;
   } finally {
     for (const p of processes) await p.stop().catch(() => undefined);
     await pool?.end().catch(() => undefined);
