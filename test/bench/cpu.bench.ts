@@ -3,14 +3,13 @@
  * processes (as `npm start` runs it), 20 connections POST for 10 s after a 10 s warm-up, and the CPU
  * time of every process (from /proc/<pid>/stat) is divided by the requests served.
  */
-import { dropDatabase } from '@crm/db';
 import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import autocannon from 'autocannon';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDemoTenant } from '../../tools/src/demo';
-import { startPlatformProcesses } from '../../tools/src/platform';
+import { dropPlatformData, startPlatformProcesses } from '../../tools/src/platform';
 function cpu(): Map<string, number> {
   const m = new Map<string, number>();
   for (const pid of readdirSync('/proc').filter((d: string) => /^\d+$/.test(d))) {
@@ -52,9 +51,7 @@ async function main() {
   }
   console.log(`  total                ${total.toFixed(2)} ms CPU per request (${(2000 / total).toFixed(0)} req/s would fill 2 cores)`);
   await p.stop();
-  await dropDatabase(urls.databaseUrl, `${prefix}identity`);
-  await dropDatabase(urls.databaseUrl, `${prefix}intake`);
-  await fetch(urls.clickhouseUrl, { method: 'POST', body: `DROP DATABASE IF EXISTS ${chDb}` });
+  await dropPlatformData({ DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl }, { dbPrefix: prefix, clickhouseDatabase: chDb });
   process.exit(0);
 }
 main();

@@ -8,7 +8,6 @@
  *    p99, how many are shed (503 + Retry-After) and how fast, and anything else (errors, timeouts).
  * Target: the shed answered quickly, the admitted p99 within 2× the unloaded p99. Prints the figures.
  */
-import { dropDatabase } from '@crm/db';
 import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import autocannon from 'autocannon';
 import { Agent, request } from 'node:http';
@@ -16,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDemoTenant } from '../../tools/src/demo';
-import { startPlatformProcesses } from '../../tools/src/platform';
+import { dropPlatformData, startPlatformProcesses } from '../../tools/src/platform';
 import { fmt, machine, percentile, postgresSettings } from './stats';
 
 const BASE_RATE = Number(process.env.BENCH_OVERLOAD_BASE_RATE ?? 50);
@@ -124,9 +123,7 @@ async function main() {
     console.log(`admitted p99 / unloaded p99 = ${fmt(admitted.p99 / unloaded.p99, 2)} (target ≤ 2)`);
   } finally {
     await platform.stop();
-    await dropDatabase(urls.databaseUrl, `${prefix}identity`);
-    await dropDatabase(urls.databaseUrl, `${prefix}intake`);
-    await fetch(urls.clickhouseUrl, { method: 'POST', body: `DROP DATABASE IF EXISTS ${chDb}` });
+    await dropPlatformData({ DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl }, { dbPrefix: prefix, clickhouseDatabase: chDb });
   }
   process.exit(0);
 }

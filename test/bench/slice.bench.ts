@@ -8,7 +8,7 @@
  * 3. Gateway overhead: the authenticated list endpoint's req/s against a bare Fastify hello-world
  *    in a child process, same machine, same run.
  */
-import { dropDatabase, uuidv7 } from '@crm/db';
+import { uuidv7 } from '@crm/db';
 import { stackUrls, testLogger, uniqueName, createRunTopics, kafkaFor } from '@crm/testing';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDemoTenant } from '../../tools/src/demo';
-import { startPlatformProcesses } from '../../tools/src/platform';
+import { dropPlatformData, startPlatformProcesses } from '../../tools/src/platform';
 import { fmt, machine, percentile, postgresSettings } from './stats';
 
 const RATES = (process.env.BENCH_SLICE_RATES ?? '250,500,750,1000,1250').split(',').map(Number);
@@ -132,9 +132,7 @@ async function main() {
     );
   } finally {
     await platform.stop();
-    await dropDatabase(urls.databaseUrl, `${prefix}identity`);
-    await dropDatabase(urls.databaseUrl, `${prefix}intake`);
-    await fetch(urls.clickhouseUrl, { method: 'POST', body: `DROP DATABASE IF EXISTS ${chDb}` });
+    await dropPlatformData({ DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl }, { dbPrefix: prefix, clickhouseDatabase: chDb });
   }
   process.exit(0);
 }

@@ -3,14 +3,13 @@
  * gateway as separate processes (as `npm start` runs them) on the real engines. A web-form request
  * reaches the journal with its axes, a repeat is recognised, ClickHouse counts both, a comment lands.
  */
-import { dropDatabase } from '@crm/db';
 import { stackUrls, testLogger, uniqueName, eventually, createRunTopics, kafkaFor } from '@crm/testing';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDemoTenant, type DemoCredentials } from '../../tools/src/demo';
-import { startPlatformProcesses, type RunningPlatform } from '../../tools/src/platform';
+import { dropPlatformData, startPlatformProcesses, type RunningPlatform } from '../../tools/src/platform';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -61,9 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await platform?.stop();
-  await dropDatabase(urls.databaseUrl, `${prefix}identity`);
-  await dropDatabase(urls.databaseUrl, `${prefix}intake`);
-  await fetch(urls.clickhouseUrl, { method: 'POST', body: `DROP DATABASE IF EXISTS ${chDatabase}` });
+  await dropPlatformData({ DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl }, { dbPrefix: prefix, clickhouseDatabase: chDatabase });
 });
 
 describe('first vertical slice, every process running', () => {

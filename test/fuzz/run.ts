@@ -9,7 +9,6 @@
  * is skipped with one line, except under CI, where that is a failure.
  */
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
-import { dropDatabase } from '@crm/db';
 import { createClient } from '@crm/grpc';
 import { createRunTopics, freePort, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import { spawn } from 'node:child_process';
@@ -17,8 +16,8 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO, ensureDemoTenant } from '../../tools/src/demo';
-import { ROOT, startPlatformProcesses } from '../../tools/src/platform';
-import { services, snakeName } from '../../tools/src/services';
+import { dropPlatformData, ROOT, startPlatformProcesses } from '../../tools/src/platform';
+import { services } from '../../tools/src/services';
 
 const venv = process.env.FUZZ_VENV || join(ROOT, '.run', 'venv');
 const schemathesis = join(venv, 'bin', 'schemathesis');
@@ -157,8 +156,7 @@ async function main(): Promise<number> {
     );
   } finally {
     await platform.stop();
-    for (const svc of services) if (svc.engines.includes('postgres')) await dropDatabase(urls.databaseUrl, `${prefix}${snakeName(svc.name)}`).catch(() => undefined);
-    await fetch(urls.clickhouseUrl, { method: 'POST', body: `DROP DATABASE IF EXISTS ${chDatabase}` }).catch(() => undefined);
+    await dropPlatformData({ DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl }, { dbPrefix: prefix, clickhouseDatabase: chDatabase }).catch(() => undefined);
   }
   console.log(`fuzz: schemathesis exited with ${code}`);
   return code;

@@ -3,7 +3,7 @@
  * (./services.json) and the gateway, each `node --import tsx <main.ts>` with its environment, waited
  * for until healthy. `npm start` and the end-to-end test use it.
  */
-import { databaseUrl, ensureDatabase } from '@crm/db';
+import { databaseUrl, dropDatabase, ensureDatabase } from '@crm/db';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -102,6 +102,16 @@ async function stopAll(processes: RunningProcess[]): Promise<void> {
     await exited;
     clearTimeout(t);
   }
+}
+
+/**
+ * Drops what a run of startPlatformProcesses with this per-run `dbPrefix` (and ClickHouse database)
+ * created: every registry service's PostgreSQL database and the ClickHouse database. For tests and
+ * benchmarks; `npm start`'s own databases (the default prefix) are never passed here.
+ */
+export async function dropPlatformData(env: PlatformEnv, opts: { dbPrefix: string; clickhouseDatabase: string }): Promise<void> {
+  for (const svc of services) if (svc.engines.includes('postgres')) await dropDatabase(env.DATABASE_URL, `${opts.dbPrefix}${snakeName(svc.name)}`);
+  await fetch(env.CLICKHOUSE_URL, { method: 'POST', body: `DROP DATABASE IF EXISTS ${opts.clickhouseDatabase}` });
 }
 
 export async function startPlatformProcesses(env: PlatformEnv, opts: PlatformOptions): Promise<RunningPlatform> {
