@@ -224,7 +224,10 @@ export default async function serviceGenerator(tree: Tree, options: ServiceGener
   if (registry.services.some((s) => s.grpcPort === port)) throw new ServiceGeneratorError(`cannot create service: port ${port} is taken in ${REGISTRY}`);
   const names = templateNames(name, opts.entity, port);
   const dir = `services/${name}`;
-  for (const path of [dir, `proto/crm/${names.snake}`, `proto/topics/${names.topic}.yaml`, `tools/src/k8s/migrate/${name}.ts`]) {
+  // Another service may have declared this one's events ahead of it (the funnel's deal events, consumed by
+  // contacts before the funnel existed): only the files the generator writes must be new.
+  const owned = [dir, `proto/crm/${names.snake}/v1`, `proto/crm/${names.snake}/events/v1/${names.entitySnake}_events.proto`, `proto/topics/${names.topic}.yaml`, `tools/src/k8s/migrate/${name}.ts`];
+  for (const path of owned) {
     if (tree.exists(path)) throw new ServiceGeneratorError(`cannot create service: ${path} already exists`);
   }
 
