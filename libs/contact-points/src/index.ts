@@ -47,3 +47,37 @@ export function normaliseEmail(raw: string): Normalised {
   }
   return { ok: true, value };
 }
+
+/** The messenger and social networks a social point may name (lower case, as stored before the `:`). */
+export const SOCIAL_NETWORKS = ['telegram', 'whatsapp', 'vk', 'viber', 'instagram', 'facebook', 'ok', 'max'] as const;
+export type SocialNetwork = (typeof SOCIAL_NETWORKS)[number];
+/** The id or handle on the network, after trimming. */
+export const SOCIAL_ID_MAX = 200;
+
+export function isSocialNetwork(network: string): network is SocialNetwork {
+  return (SOCIAL_NETWORKS as readonly string[]).includes(network);
+}
+
+/**
+ * A social point as stored: `<network>:<id>`. The network is trimmed and lower-cased and must be one of
+ * SOCIAL_NETWORKS; the id is trimmed, a handle's leading `@` dropped and it is lower-cased (handles are
+ * case-insensitive on every listed network; numeric ids are unaffected). No whitespace or control
+ * characters inside, 1..200 characters. `{ ok, value, network }` on success.
+ */
+export function normaliseSocial(rawNetwork: string, rawId: string): (Normalised & { ok: false }) | { ok: true; value: string; network: SocialNetwork } {
+  const network = rawNetwork.trim().toLowerCase();
+  if (!isSocialNetwork(network)) return { ok: false, problem: `network must be one of ${SOCIAL_NETWORKS.join(', ')}` };
+  let id = rawId.trim();
+  if (id.startsWith('@')) id = id.slice(1).trim();
+  id = id.toLowerCase();
+  if (!id) return { ok: false, problem: 'is empty' };
+  if (id.length > SOCIAL_ID_MAX) return { ok: false, problem: `must be at most ${SOCIAL_ID_MAX} characters` };
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/u.test(id)) return { ok: false, problem: 'must not contain spaces or control characters' };
+  return { ok: true, value: `${network}:${id}`, network };
+}
+
+/** The digits of an E.164 phone (without the `+`), for searching by any part of the number. */
+export function phoneDigits(e164: string): string {
+  return e164.replace(/\D/g, '');
+}

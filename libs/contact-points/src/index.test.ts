@@ -1,4 +1,4 @@
-import { isCountry, normaliseEmail, normalisePhone } from './contact-points';
+import { isCountry, normaliseEmail, normalisePhone, normaliseSocial, phoneDigits, SOCIAL_NETWORKS } from './index';
 
 describe('normalisePhone', () => {
   it.each(['8 (999) 123-45-67', '+7 999 123 45 67', '+79991234567', '  +7 (999) 123-4567 ', '9991234567'])('reads %p as +79991234567 (default RU)', (raw) => {
@@ -45,4 +45,40 @@ describe('isCountry', () => {
     expect(isCountry('XX')).toBe(false);
     expect(isCountry('ru')).toBe(false);
   });
+});
+
+describe('normaliseSocial', () => {
+  it.each([
+    ['telegram', '@Ivan_Petrov', 'telegram:ivan_petrov'],
+    ['  Telegram ', '  ivan_petrov  ', 'telegram:ivan_petrov'],
+    ['VK', 'id12345', 'vk:id12345'],
+    ['whatsapp', '79991234567', 'whatsapp:79991234567'],
+    ['max', '@ @Ivan', 'max:@ivan'],
+  ])('reads %p / %p as %p', (network, id, value) => {
+    expect(normaliseSocial(network, id)).toEqual({ ok: true, value, network: value.split(':')[0] });
+  });
+
+  it('knows every listed network', () => {
+    for (const n of SOCIAL_NETWORKS) expect(normaliseSocial(n, 'x').ok).toBe(true);
+  });
+
+  it.each([
+    ['myspace', 'ivan', /network must be one of/],
+    ['', 'ivan', /network must be one of/],
+    ['telegram', '   ', /is empty/],
+    ['telegram', '@', /is empty/],
+    ['telegram', 'ivan petrov', /spaces/],
+    ['telegram', 'ivan\u0000', /control/],
+    ['telegram', 'x'.repeat(201), /at most 200/],
+  ])('rejects %p / %p', (network, id, problem) => {
+    const r = normaliseSocial(network, id);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problem).toMatch(problem);
+  });
+
+  it('keeps exactly 200 characters', () => expect(normaliseSocial('vk', 'x'.repeat(200)).ok).toBe(true));
+});
+
+describe('phoneDigits', () => {
+  it('drops the +', () => expect(phoneDigits('+79991234567')).toBe('79991234567'));
 });
