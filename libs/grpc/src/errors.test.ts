@@ -29,6 +29,12 @@ describe('domain error ↔ gRPC status', () => {
     expect(back.details.secret).toBeUndefined();
   });
 
+  it('passes details.public (ids a caller may see) into the details', () => {
+    const back = roundTrip(new DomainError('ALREADY_EXISTS', 'owned', { details: { reason: 'point_owned', public: { owner_contact_id: 'c1' }, secret: 'x' } }));
+    expect(back.details).toMatchObject({ reason: 'point_owned', owner_contact_id: 'c1' });
+    expect(back.details.secret).toBeUndefined();
+  });
+
   it('hides the message of an unexpected error behind INTERNAL', () => {
     const e = toServiceError(new Error('connection string postgres://secret@db'));
     expect(e.code).toBe(status.INTERNAL);

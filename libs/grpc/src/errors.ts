@@ -22,10 +22,16 @@ export function toServiceError(err: unknown): Partial<ServiceError> & { code: st
     if (err.violations.length) metadata.set('x-error-violations', JSON.stringify(err.violations));
     // A machine-readable reason (e.g. idempotency_key_reused) travels to the gateway; other details stay here.
     if (typeof err.details.reason === 'string') metadata.set('x-error-reason', err.details.reason);
+    // Ids a caller may see (e.g. owner_contact_id of a point owned by another contact): details.public, as JSON.
+    if (isPublic(err.details.public)) metadata.set('x-error-details', JSON.stringify(err.details.public));
     return { code: TO_STATUS[err.code], details: err.message, metadata };
   }
   if (isServiceError(err)) return { code: err.code, details: err.details, metadata: err.metadata };
   return { code: status.INTERNAL, details: 'internal error', metadata };
+}
+
+function isPublic(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
 }
 
 export function isServiceError(err: unknown): err is ServiceError {
@@ -37,9 +43,11 @@ export function fromServiceError(err: ServiceError): DomainError {
   const code = err.metadata?.get('x-error-code')[0]?.toString() as DomainErrorCode | undefined;
   const violations = err.metadata?.get('x-error-violations')[0];
   const reason = err.metadata?.get('x-error-reason')[0]?.toString();
+  const exposed = err.metadata?.get('x-error-details')[0];
+  const pub = exposed ? (JSON.parse(exposed.toString()) as Record<string, string>) : undefined;
   const byStatus = (Object.entries(TO_STATUS).find(([, s]) => s === err.code)?.[0] ?? 'INTERNAL') as DomainErrorCode;
   return new DomainError(code && code in TO_STATUS ? code : byStatus, err.details, {
     violations: violations ? JSON.parse(violations.toString()) : [],
-    details: { grpcStatus: err.code, ...(reason ? { reason } : {}) },
+    details: { ...pub, grpcStatus: err.code, ...(reason ? { reason } : {}) },
   });
 }

@@ -1,0 +1,44 @@
+import { startService, type RunningService } from '@crm/service';
+import type { ContactsEnv } from './config';
+import { contactsEntities, contactsMigrations } from './db';
+import { contactsServer } from './grpc/contacts.server';
+import { clientCardsServer, companiesServer } from './grpc/cards.server';
+import { contactConsumers } from './kafka/consumers';
+import { importsServer } from './grpc/imports.server';
+import { ImportRunner } from './imports/runner';
+
+export { contactsEnv, type ContactsEnv } from './config';
+export { CONTACTS_SERVICE_NAME } from './grpc/contacts.server';
+
+/**
+ * Starts contacts in this process: its database (created and migrated, with the runtime's outbox), the
+ * outbox relay, the consumers of the read models (timeline, request and deal links, card state), the import
+ * runner and the gRPC servers (with grpc.health.v1). src/main.ts, the integration tests and `npm start` use it.
+ */
+export function startContacts(env: ContactsEnv, opts: { handleSignals?: boolean } = {}): Promise<RunningService> {
+  return startService(
+    {
+      name: 'contacts',
+      env,
+      database: { entities: contactsEntities, migrations: contactsMigrations },
+      build: ({ orm, logger }) => ({
+        grpc: [
+          contactsServer(orm!, env),
+          // H2: companiesServer, clientCardsServer; H3: importsServer
+          companiesServer(orm!),
+          clientCardsServer(orm!, env),
+          importsServer(orm!, env),
+        ],
+        consumers: [
+          // H2: the consumers of crm.intake.request.v1, crm.contacts.*.v1 and crm.funnel.deal.v1
+          ...contactConsumers(env, logger),
+        ],
+        workers: [
+          // H3: the import runner
+          new ImportRunner({ orm: orm!, databaseUrl: env.DATABASE_URL, logger }),
+        ],
+      }),
+    },
+    opts,
+  );
+}
