@@ -54,7 +54,7 @@ async function main() {
   const logDir = mkdtempSync(join(tmpdir(), 'crm-bench-'));
   const platform = await startPlatformProcesses(
     { DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl },
-    { dbPrefix: prefix, clickhouseDatabase: chDb, topicSuffix: suffix, ports: { identity: 50171, intake: 50172, reporting: 50173, gateway: 18180 }, logDir, logLevel: 'warn', gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000' } },
+    { dbPrefix: prefix, clickhouseDatabase: chDb, topicSuffix: suffix, ports: { identity: 50171, intake: 50172, reporting: 50173, contacts: 50174, gateway: 18180 }, logDir, logLevel: 'warn', gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000' } },
   );
   const demo = await ensureDemoTenant(platform.addr.identity, join(logDir, 'demo.json'));
   const base = platform.gatewayUrl;

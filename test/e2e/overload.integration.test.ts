@@ -38,6 +38,7 @@ async function gateway(env: Record<string, string>): Promise<RunningGateway> {
       IDENTITY_GRPC_ADDR: platform.identityAddr,
       INTAKE_GRPC_ADDR: platform.intakeAddr,
       REPORTING_GRPC_ADDR: '127.0.0.1:1',
+      CONTACTS_GRPC_ADDR: '127.0.0.1:1',
       KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
       TOPIC_SUFFIX: platform.topicSuffix,
       AUTH_CACHE_TTL_MS: '0',

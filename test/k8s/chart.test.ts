@@ -151,6 +151,7 @@ describe('charts/crm with default values: every service', () => {
     expect(env.get('IDENTITY_GRPC_ADDR')).toEqual({ kind: 'value', value: 'crm-identity:50051' });
     expect(env.get('INTAKE_GRPC_ADDR')).toEqual({ kind: 'value', value: 'crm-intake:50051' });
     expect(env.get('REPORTING_GRPC_ADDR')).toEqual({ kind: 'value', value: 'crm-reporting:50051' });
+    expect(env.get('CONTACTS_GRPC_ADDR')).toEqual({ kind: 'value', value: 'crm-contacts:50051' });
     const ingress = findObject(defaults.objects, 'Ingress', 'crm') as K8sObject & { spec: { rules: { host: string; http: { paths: { backend: unknown }[] } }[] } };
     expect(ingress.spec.rules[0].host).toBe('crm.example.com');
     expect(ingress.spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'crm-gateway', port: { name: 'http' } } });

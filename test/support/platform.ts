@@ -1,5 +1,5 @@
 /**
- * The platform for cross-service tests: identity and intake (and reporting when asked) started
+ * The platform for cross-service tests: identity, contacts and intake (and reporting when asked) started
  * in-process on real gRPC ports against per-run databases and topics, the gateway on a real HTTP port,
  * and two tenants, each with an admin user, an API key and a public form made through identity's API.
  */
@@ -9,6 +9,7 @@ import { createClient } from '@crm/grpc';
 import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
 import { gatewayEnv } from '@crm/gateway/src/config';
 import { startGateway } from '@crm/gateway/src/server';
+import { contactsEnv, startContacts } from '@crm/contacts/src/app';
 import { identityEnv, startIdentity } from '@crm/identity/src/app';
 import { intakeEnv, startIntake } from '@crm/intake/src/app';
 import { startReporting, type RunningReporting } from '@crm/reporting/src/app';
@@ -31,6 +32,9 @@ export interface Platform {
   identityAddr: string;
   intakeAddr: string;
   intakeDbUrl: string;
+  /** contacts (intake matches every request there; the gateway's contacts routes). */
+  contactsAddr: string;
+  contactsDbUrl: string;
   /** This run's topic suffix (a second gateway's realtime feed needs it). */
   topicSuffix: string;
   /** Reporting on its own ClickHouse database, when asked for (`reporting: true`). */
@@ -46,10 +50,13 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
   const urls = stackUrls();
   const suffix = `.${uniqueName('pf')}`;
   await createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix);
-  const dbs: TestDatabase[] = [await createTestDatabase('pf_identity'), await createTestDatabase('pf_intake')];
+  const dbs: TestDatabase[] = [await createTestDatabase('pf_identity'), await createTestDatabase('pf_intake'), await createTestDatabase('pf_contacts')];
   const common = { KAFKA_BROKERS: urls.kafkaBrokers.join(','), GRPC_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TOPIC_SUFFIX: suffix };
   const identity = await startIdentity(parseConfig(identityEnv, { ...common, DATABASE_URL: dbs[0].url }));
-  const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url }));
+  // contacts before intake: intake calls it on every create.
+  const contacts = await startContacts(parseConfig(contactsEnv, { ...common, DATABASE_URL: dbs[2].url }));
+  const contactsAddr = `127.0.0.1:${contacts.grpc.port}`;
+  const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url, CONTACTS_GRPC_ADDR: contactsAddr }));
   const chDatabase = uniqueName('pf_reporting');
   const reporting = opts.reporting
     ? await startReporting(parseConfig(reportingEnv, { ...common, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase }), { logger })
@@ -61,6 +68,7 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`,
     INTAKE_GRPC_ADDR: `127.0.0.1:${intake.grpc.port}`,
     REPORTING_GRPC_ADDR: reporting ? `127.0.0.1:${reporting.grpc.port}` : '127.0.0.1:1',
+    CONTACTS_GRPC_ADDR: contactsAddr,
     KAFKA_BROKERS: urls.kafkaBrokers.join(','),
     TOPIC_SUFFIX: suffix,
     BODY_LIMIT_BYTES: '16384',
@@ -96,6 +104,8 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     identityAddr: env.IDENTITY_GRPC_ADDR,
     intakeAddr: env.INTAKE_GRPC_ADDR,
     intakeDbUrl: dbs[1].url,
+    contactsAddr,
+    contactsDbUrl: dbs[2].url,
     topicSuffix: suffix,
     reporting,
     tenants,
@@ -103,6 +113,7 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
       await gateway.stop();
       await reporting?.stop();
       await intake.stop();
+      await contacts.stop();
       await identity.stop();
       for (const d of dbs) await d.drop();
       if (reporting) await dropClickHouseDatabase(urls.clickhouseUrl, chDatabase).catch(() => undefined);

@@ -9,7 +9,7 @@ import { service as healthService } from 'grpc-health-check';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { services, snakeName } from './services';
+import { services, snakeName, type ServiceEntry } from './services';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -114,27 +114,66 @@ export async function dropPlatformData(env: PlatformEnv, opts: { dbPrefix: strin
   await fetch(env.CLICKHOUSE_URL, { method: 'POST', body: `DROP DATABASE IF EXISTS ${opts.clickhouseDatabase}` });
 }
 
+/**
+ * The gRPC services a service calls, as the chart's `grpcClients` (charts/crm/values.yaml): it gets
+ * `<NAME>_GRPC_ADDR` of each and is started once they serve (intake matches every request in contacts).
+ */
+export const GRPC_CLIENTS: Readonly<Record<string, readonly string[]>> = { intake: ['contacts'] };
+
+/** The registry's services, each after the services it calls (otherwise in registry order). */
+export function startOrder(entries: readonly ServiceEntry[], clients: Readonly<Record<string, readonly string[]>> = GRPC_CLIENTS): ServiceEntry[] {
+  const names = new Set(entries.map((s) => s.name));
+  const placed = new Set<string>();
+  const order: ServiceEntry[] = [];
+  while (order.length < entries.length) {
+    const next = entries.find((s) => !placed.has(s.name) && (clients[s.name] ?? []).every((d) => placed.has(d) || !names.has(d)));
+    if (!next) throw new Error(`GRPC_CLIENTS has a cycle among ${entries.filter((s) => !placed.has(s.name)).map((s) => s.name).join(', ')}`);
+    placed.add(next.name);
+    order.push(next);
+  }
+  return order;
+}
+
 export async function startPlatformProcesses(env: PlatformEnv, opts: PlatformOptions): Promise<RunningPlatform> {
   const prefix = opts.dbPrefix ?? 'crm_';
+  // Ports given for some services must be given for all: one left on its registry port would clash with
+  // another platform (npm start's) on the same machine.
+  const pinned = services.filter((s) => opts.ports?.[s.name] !== undefined);
+  if (pinned.length && pinned.length < services.length) {
+    const missing = services.filter((s) => opts.ports?.[s.name] === undefined).map((s) => s.name);
+    throw new Error(`startPlatformProcesses: ports given for ${pinned.map((s) => s.name).join(', ')} but not for ${missing.join(', ')}`);
+  }
   const port = (name: string, fallback: number) => opts.ports?.[name] ?? fallback;
   const addr: Record<string, string> = Object.fromEntries(services.map((svc) => [svc.name, `127.0.0.1:${port(svc.name, svc.grpcPort)}`]));
   const common = { KAFKA_BROKERS: env.KAFKA_BROKERS, LOG_LEVEL: opts.logLevel ?? 'info', TOPIC_SUFFIX: opts.topicSuffix ?? '', GRPC_HOST: '127.0.0.1' };
   const processes: RunningProcess[] = [];
   try {
-    for (const svc of services) {
-      const own: Record<string, string> = { GRPC_PORT: String(port(svc.name, svc.grpcPort)) };
-      if (svc.engines.includes('postgres')) {
-        const database = `${prefix}${snakeName(svc.name)}`;
-        await ensureDatabase(env.DATABASE_URL, database);
-        own.DATABASE_URL = databaseUrl(env.DATABASE_URL, database);
-      }
-      if (svc.engines.includes('clickhouse')) {
-        own.CLICKHOUSE_URL = env.CLICKHOUSE_URL;
-        own.CLICKHOUSE_DATABASE = opts.clickhouseDatabase ?? `crm_${snakeName(svc.name)}`;
-      }
-      processes.push(launch(svc.name, `services/${svc.name}/src/main.ts`, { ...common, ...own }, opts.logDir));
+    // Every service starts at once, except that one calling others waits until they serve.
+    const serving = new Map<string, Promise<void>>();
+    for (const svc of startOrder(services)) {
+      const deps = (GRPC_CLIENTS[svc.name] ?? []).filter((d) => d in addr);
+      serving.set(
+        svc.name,
+        (async () => {
+          await Promise.all(deps.map((d) => serving.get(d)!));
+          const own: Record<string, string> = { GRPC_PORT: String(port(svc.name, svc.grpcPort)) };
+          for (const d of deps) own[`${snakeName(d).toUpperCase()}_GRPC_ADDR`] = addr[d];
+          if (svc.engines.includes('postgres')) {
+            const database = `${prefix}${snakeName(svc.name)}`;
+            await ensureDatabase(env.DATABASE_URL, database);
+            own.DATABASE_URL = databaseUrl(env.DATABASE_URL, database);
+          }
+          if (svc.engines.includes('clickhouse')) {
+            own.CLICKHOUSE_URL = env.CLICKHOUSE_URL;
+            own.CLICKHOUSE_DATABASE = opts.clickhouseDatabase ?? `crm_${snakeName(svc.name)}`;
+          }
+          processes.push(launch(svc.name, `services/${svc.name}/src/main.ts`, { ...common, ...own }, opts.logDir));
+          await healthCheck(addr[svc.name], 60_000);
+        })(),
+      );
     }
-    await Promise.all(Object.values(addr).map((a) => healthCheck(a, 60_000)));
+    const failed = (await Promise.allSettled(serving.values())).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     const gatewayAddrs = Object.fromEntries(services.filter((svc) => svc.gatewayEnv).map((svc) => [svc.gatewayEnv!, addr[svc.name]]));
     const gatewayPort = port('gateway', 8080);
     processes.push(

@@ -96,6 +96,7 @@ export function toProtoRequest(row: RequestRow): Request {
     publicFormId: row.publicFormId ?? '',
     extraFields: (row.extraFields ?? []).map(([key, value]) => ({ key, value })),
     extraFieldsTruncated: row.extraFieldsTruncated ?? false,
+    contactId: row.contactId ?? '',
   };
 }
 

@@ -6,7 +6,9 @@ import { RequestCommented, RequestCreated } from '@crm/contracts/crm/intake/even
 import { uuidv7, type EntityManager, type MikroORM } from '@crm/db';
 import { DomainError, NotFoundError } from '@crm/errors';
 import { enqueueEvent } from '@crm/kafka';
+import type { Logger } from '@crm/logger';
 import type { CountryCode } from 'libphonenumber-js';
+import type { ContactMatcher } from './contacts';
 import { RequestCommentSchema, type RequestCommentRow } from './db/entities/request-comment.entity';
 import { RequestSchema, type RequestRow } from './db/entities/request.entity';
 import { classifyOnArrival } from './domain/axes';
@@ -18,6 +20,18 @@ import { EVENT_SOURCE, REQUEST_COMMENTED, REQUEST_CREATED, REQUEST_TOPIC } from 
 import { toProtoComment, toProtoRequest } from './mappers';
 
 export const IDEMPOTENCY_MISMATCH = 'Idempotency-Key was already used with a different body';
+
+function idempotencyMismatch(idempotencyKey: string): DomainError {
+  return new DomainError('FAILED_PRECONDITION', IDEMPOTENCY_MISMATCH, { details: { idempotencyKey, reason: 'idempotency_key_reused' } });
+}
+
+/** What MatchOrCreate gave a new request. */
+interface ContactLink {
+  contactId: string | null;
+  verified: boolean;
+  /** contacts refused the points (the backfill leaves the request alone). */
+  unlinkable: string | null;
+}
 
 export interface CreateResult {
   request: RequestRow;
@@ -44,43 +58,80 @@ export class RequestsService {
     private readonly orm: MikroORM,
     /** Country for phones written without a +country code when the call names none. */
     private readonly defaultCountry: CountryCode,
+    /** contacts' MatchOrCreate; without one (never in production) requests are classified by their points only. */
+    private readonly contacts?: ContactMatcher,
+    private readonly logger?: Logger,
   ) {}
 
   async create(tenantId: string, input: CreateRequestInput): Promise<CreateResult> {
     const prepared = prepareCreate(input, this.defaultCountry);
+    // A replay keeps the contact of the first call: answer it before asking contacts anything.
+    const replay = await this.findReplay(tenantId, prepared);
+    if (replay) return replay;
+    const id = uuidv7();
+    const contact = await this.matchContact(tenantId, id, prepared);
     try {
-      return await this.createOnce(tenantId, prepared);
+      return await this.createOnce(tenantId, prepared, id, contact);
     } catch (err) {
       // Backstop for the unique (tenant, idempotency_key) index: the advisory lock below already
       // serialises callers with the same key, but if another writer ever won the race, answer as a replay.
-      if (prepared.idempotencyKey !== null && isUniqueViolation(err)) return this.createOnce(tenantId, prepared);
+      if (prepared.idempotencyKey !== null && isUniqueViolation(err)) return this.createOnce(tenantId, prepared, id, contact);
       throw err;
     }
   }
 
-  private createOnce(tenantId: string, prepared: PreparedCreate): Promise<CreateResult> {
+  /** The first request of this idempotency key, when there is one (read without a lock; the transaction checks again). */
+  private async findReplay(tenantId: string, prepared: PreparedCreate): Promise<CreateResult | null> {
+    if (prepared.idempotencyKey === null) return null;
+    const existing = await this.orm.em.fork().findOne(RequestSchema, { tenantId, idempotencyKey: prepared.idempotencyKey });
+    if (!existing) return null;
+    if (existing.fingerprint !== prepared.fingerprint) throw idempotencyMismatch(prepared.idempotencyKey);
+    return { request: existing, replayed: true };
+  }
+
+  /**
+   * MatchOrCreate before the transaction (no connection is held while contacts answers). Contacts down
+   * or slow: null, the request is created without a contact and the backfill links it later. A refusal
+   * (contacts rejects the points) is remembered on the row so the backfill does not retry it.
+   */
+  private async matchContact(tenantId: string, requestId: string, prepared: PreparedCreate): Promise<ContactLink> {
+    const { phone, email, name } = prepared.request;
+    if (!this.contacts || (phone === null && email === null)) return { contactId: null, verified: false, unlinkable: null };
+    const outcome = await this.contacts.match(tenantId, { requestId, name, phone, email, country: prepared.country });
+    if (outcome.kind === 'matched') return { contactId: outcome.contactId, verified: outcome.verified, unlinkable: null };
+    this.logger?.warn({ tenantId, requestId, outcome }, 'request created without a contact');
+    return { contactId: null, verified: false, unlinkable: outcome.kind === 'refused' ? outcome.reason : null };
+  }
+
+  private createOnce(tenantId: string, prepared: PreparedCreate, id: string, contact: ContactLink): Promise<CreateResult> {
     const { request: input, idempotencyKey, fingerprint } = prepared;
     return this.orm.em.fork().transactional(async (em) => {
-      // Lock order is fixed to avoid deadlocks: the idempotency key first, then contact points sorted.
+      // Lock order is fixed to avoid deadlocks: the idempotency key first, then the contact (or its points, sorted).
       if (idempotencyKey !== null) {
         await lock(em, `intake:idempotency:${tenantId}:${idempotencyKey}`);
         const existing = await em.findOne(RequestSchema, { tenantId, idempotencyKey });
         if (existing) {
-          if (existing.fingerprint !== fingerprint) throw new DomainError('FAILED_PRECONDITION', IDEMPOTENCY_MISMATCH, { details: { idempotencyKey, reason: 'idempotency_key_reused' } });
+          if (existing.fingerprint !== fingerprint) throw idempotencyMismatch(idempotencyKey);
           return { request: existing, replayed: true };
         }
       }
-      // Primary/repeat under concurrency: two first requests from the same phone or e-mail must not
-      // both be primary, so everyone creating with that contact point queues here before looking.
-      const contactKeys: string[] = [];
-      if (input.phone !== null) contactKeys.push(`intake:phone:${tenantId}:${input.phone}`);
-      if (input.email !== null) contactKeys.push(`intake:email:${tenantId}:${input.email}`);
-      for (const key of contactKeys.sort()) await lock(em, key);
-      const seenContactBefore = contactKeys.length > 0 && (await this.hasEarlierRequest(em, tenantId, input.phone, input.email));
+      // Primary/repeat under concurrency: two first requests of one person must not both be primary, so
+      // everyone creating for that contact (or, without one, with that contact point) queues here before looking.
+      let seenContactBefore = false;
+      if (contact.contactId !== null) {
+        await lock(em, `intake:contact:${tenantId}:${contact.contactId}`);
+        seenContactBefore = await this.hasEarlierRequest(em, tenantId, input.phone, input.email, contact.contactId);
+      } else if (input.phone !== null || input.email !== null) {
+        const contactKeys: string[] = [];
+        if (input.phone !== null) contactKeys.push(`intake:phone:${tenantId}:${input.phone}`);
+        if (input.email !== null) contactKeys.push(`intake:email:${tenantId}:${input.email}`);
+        for (const key of contactKeys.sort()) await lock(em, key);
+        seenContactBefore = await this.hasEarlierRequest(em, tenantId, input.phone, input.email, null);
+      }
 
-      const axes = classifyOnArrival({ channel: input.channel, phone: input.phone, email: input.email, seenContactBefore });
+      const axes = classifyOnArrival({ channel: input.channel, phone: input.phone, email: input.email, seenContactBefore, verified: contact.verified });
       const row = em.create(RequestSchema, {
-        id: uuidv7(),
+        id,
         tenantId,
         state: 'new',
         numberAxis: axes.number,
@@ -101,6 +152,8 @@ export class RequestsService {
         fingerprint,
         createdAt: new Date(),
         commentCount: 0,
+        contactId: contact.contactId,
+        contactUnlinkable: contact.unlinkable,
       });
       enqueueEvent(em, {
         topic: REQUEST_TOPIC,
@@ -115,7 +168,12 @@ export class RequestsService {
     });
   }
 
-  private async hasEarlierRequest(em: EntityManager, tenantId: string, phone: string | null, email: string | null): Promise<boolean> {
+  /**
+   * Has this person written before? With a contact: an earlier request linked to it, or one not linked
+   * to any contact yet (arrived while contacts was unreachable, or before contacts existed) with the same
+   * phone or e-mail. Without a contact: an earlier request with the same phone or e-mail.
+   */
+  private async hasEarlierRequest(em: EntityManager, tenantId: string, phone: string | null, email: string | null, contactId: string | null): Promise<boolean> {
     const matches: string[] = [];
     const params: unknown[] = [tenantId];
     if (phone !== null) {
@@ -126,8 +184,16 @@ export class RequestsService {
       matches.push('email = ?');
       params.push(email);
     }
-    const rows = await em.execute(`SELECT 1 FROM requests WHERE tenant_id = ? AND (${matches.join(' OR ')}) LIMIT 1`, params);
-    return rows.length > 0;
+    const byPoints = matches.length ? `(${matches.join(' OR ')})` : 'false';
+    if (contactId === null) {
+      const rows = await em.execute(`SELECT 1 FROM requests WHERE tenant_id = ? AND ${byPoints} LIMIT 1`, params);
+      return rows.length > 0;
+    }
+    // Two probes, each on its own index; the second only for requests still waiting for their contact.
+    const linked = await em.execute('SELECT 1 FROM requests WHERE tenant_id = ? AND contact_id = ? LIMIT 1', [tenantId, contactId]);
+    if (linked.length) return true;
+    const unlinked = await em.execute(`SELECT 1 FROM requests WHERE tenant_id = ? AND contact_id IS NULL AND ${byPoints} LIMIT 1`, params);
+    return unlinked.length > 0;
   }
 
   async get(tenantId: string, rawId: string): Promise<RequestRow> {
@@ -212,6 +278,10 @@ export function listSql(tenantId: string, f: ListFilter): { sql: string; params:
       params.push(f.query.phone);
     }
     where.push(`(${any.join(' OR ')})`);
+  }
+  if (f.contactId !== null) {
+    where.push('contact_id = ?::uuid');
+    params.push(f.contactId);
   }
   if (f.after !== null) {
     where.push('(created_at, id) < (?::timestamptz, ?::uuid)');

@@ -56,7 +56,7 @@ describe('extra fields', () => {
     const { request } = await h.client.createRequest(form({ extraFields: extra, extraFieldsTruncated: true }), A);
     expect(request).toMatchObject({ extraFields: extra, extraFieldsTruncated: true });
     expect((await h.client.getRequest({ id: request!.id }, A)).request).toEqual(request);
-    expect((await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: 'Extra', pageSize: 10, cursor: '' }, A)).requests[0]).toEqual(request);
+    expect((await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: 'Extra', pageSize: 10, cursor: '', contactId: '' }, A)).requests[0]).toEqual(request);
     const row = (await h.pool.query('SELECT extra_fields, extra_fields_truncated FROM requests WHERE id = $1', [request!.id])).rows[0];
     expect(row).toEqual({ extra_fields: extra.map((x) => [x.key, x.value]), extra_fields_truncated: true });
 
@@ -102,7 +102,7 @@ describe('extra fields', () => {
   it("are another tenant's only through their own request", async () => {
     const { request } = await h.client.createRequest(form({ extraFields: [f('secret', 'of A')] }), A);
     expect((await grpcError(h.client.getRequest({ id: request!.id }, B))).code).toBe(status.NOT_FOUND);
-    const listB = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '' }, B);
+    const listB = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '', contactId: '' }, B);
     expect(JSON.stringify(listB.requests)).not.toContain('of A');
   });
 });

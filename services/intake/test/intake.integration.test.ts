@@ -117,6 +117,8 @@ describe('create and get', () => {
       commentCount: 0,
     });
     expect(request!.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    // Matched to a contact in contacts (test/contacts.integration.test.ts has the rest).
+    expect(request!.contactId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const got = await h.client.getRequest({ id: request!.id }, A);
     expect(got.request).toEqual(request);
   });
@@ -151,7 +153,7 @@ describe('create and get', () => {
     const primaries = results.filter((r) => r.request!.axes!.number === NumberAxis.NUMBER_AXIS_PRIMARY);
     expect(primaries).toHaveLength(1);
     // ...and it is the earliest one in the journal's order.
-    const journal = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '' }, t);
+    const journal = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '', contactId: '' }, t);
     expect(journal.requests).toHaveLength(n);
     expect(journal.requests[n - 1].id).toBe(primaries[0].request!.id);
   });
@@ -160,7 +162,7 @@ describe('create and get', () => {
 describe('the journal (ListRequests)', () => {
   const L = tenant('tenant-list');
   const list = (over: Partial<Parameters<Harness['client']['listRequests']>[0]> = {}) =>
-    h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '', ...over }, L);
+    h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '', contactId: '', ...over }, L);
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -334,7 +336,7 @@ describe('bad input', () => {
   });
 
   it('ListRequests with a malformed cursor, page_size above 100, bad dates or an unspecified state is INVALID_ARGUMENT', async () => {
-    const base = { states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '' };
+    const base = { states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '', contactId: '' };
     const cases = [
       [{ ...base, cursor: 'definitely-not-a-cursor' }, 'cursor'],
       [{ ...base, cursor: Buffer.from('{"v":1,"t":"x","i":"y"}').toString('base64url') }, 'cursor'],
@@ -370,15 +372,16 @@ describe('two tenants', () => {
     const all: Request[] = [];
     let cursor = '';
     do {
-      const page = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor }, B);
+      const page = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor, contactId: '' }, B);
       all.push(...page.requests);
       cursor = page.nextCursor;
     } while (cursor);
     expect(all.every((r) => r.tenantId === 'tenant-b')).toBe(true);
-    expect((await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: 'only', pageSize: 0, cursor: '' }, B)).requests).toEqual([]);
+    expect((await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: 'only', pageSize: 0, cursor: '', contactId: '' }, B)).requests).toEqual([]);
 
     const forB = await h.client.createRequest(form({ phone: '8 (999) 777-66-55', email: 'ONLY-A@example.com' }), B);
     expect(forB.request!.axes!.number).toBe(NumberAxis.NUMBER_AXIS_PRIMARY);
+    expect(forB.request!.contactId).not.toBe(request!.contactId);
     expect(forB.request!.tenantId).toBe('tenant-b');
     expect((await h.client.getRequest({ id: request!.id }, A)).request!.commentCount).toBe(1);
   });

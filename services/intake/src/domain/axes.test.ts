@@ -16,6 +16,12 @@ describe('classifyOnArrival', () => {
     expect(classifyOnArrival({ channel: 'email', phone: null, email: 'a@example.com', seenContactBefore: true }).number).toBe('repeat');
   });
 
+  it('contact is verified when the matched contact has one of the points verified, else unverified', () => {
+    expect(classifyOnArrival({ channel: 'phone', phone: '+79991234567', email: null, seenContactBefore: true, verified: true }).contact).toBe('verified');
+    expect(classifyOnArrival({ channel: 'phone', phone: '+79991234567', email: null, seenContactBefore: true, verified: false }).contact).toBe('unverified');
+    expect(classifyOnArrival({ channel: 'chat', phone: null, email: null, seenContactBefore: false, verified: true }).contact).toBe('none');
+  });
+
   it('without any contact point: contact none and primary (nothing to match on)', () => {
     const axes = classifyOnArrival({ channel: 'chat', phone: null, email: null, seenContactBefore: true });
     expect(axes).toMatchObject({ number: 'primary', contact: 'none', channel: 'chat' });

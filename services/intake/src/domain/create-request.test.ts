@@ -54,6 +54,9 @@ describe('prepareCreate', () => {
   it('reads the phone with the call default_country when given, else the service default', () => {
     expect(prepareCreate(input({ phone: '(650) 253-0000', defaultCountry: 'us' }), 'RU').request.phone).toBe('+16502530000');
     expect(prepareCreate(input({ phone: '999 123 45 67' }), 'RU').request.phone).toBe('+79991234567');
+    // ...and says which one it used (passed on to contacts' MatchOrCreate).
+    expect(prepareCreate(input({ phone: '(650) 253-0000', defaultCountry: 'us' }), 'RU').country).toBe('US');
+    expect(prepareCreate(input({}), 'KZ').country).toBe('KZ');
   });
 
   it('the same request written differently has the same fingerprint; the key is not part of it', () => {

@@ -1,6 +1,6 @@
 import type { FieldViolation } from '@crm/errors';
 import type { CountryCode } from 'libphonenumber-js';
-import { isCountry, normaliseEmail, normalisePhone } from './contact-points';
+import { isCountry, normaliseEmail, normalisePhone } from '@crm/contact-points';
 import { fingerprint } from './fingerprint';
 import { charLength, isChannel, type AttributionFields, type ChannelName } from './types';
 import { throwIfInvalid } from './validation';
@@ -66,6 +66,8 @@ export interface PreparedCreate {
   idempotencyKey: string | null;
   /** sha256 of the canonical JSON of `request` (the key and the parsing country are not part of it). */
   fingerprint: string;
+  /** The country phones without a +code were read with (the call's, else the service's default). */
+  country: CountryCode;
 }
 
 const UTM_FIELDS = [
@@ -177,7 +179,7 @@ export function prepareCreate(input: CreateRequestInput, fallbackCountry: Countr
   // Requests without extra fields keep the fingerprint they had before extra fields existed (intake_0002),
   // so an Idempotency-Key used before the upgrade still replays.
   const printed = { ...request, extraFields: extraFields.length ? extraFields : undefined, extraFieldsTruncated: request.extraFieldsTruncated || undefined };
-  return { request, idempotencyKey, fingerprint: fingerprint(printed) };
+  return { request, idempotencyKey, fingerprint: fingerprint(printed), country };
 }
 
 /**

@@ -16,7 +16,7 @@ function violations(over: Partial<ListRequestsInput>): FieldViolation[] {
 
 describe('prepareListFilter', () => {
   it('defaults: page size 25, no filters', () => {
-    expect(prepareListFilter(empty, 'RU')).toEqual({ states: [], channels: [], createdFrom: null, createdTo: null, query: null, pageSize: 25, after: null });
+    expect(prepareListFilter(empty, 'RU')).toEqual({ states: [], channels: [], createdFrom: null, createdTo: null, query: null, pageSize: 25, after: null, contactId: null });
   });
 
   it('accepts filters and a cursor', () => {
@@ -26,6 +26,12 @@ describe('prepareListFilter', () => {
       'RU',
     );
     expect(f).toMatchObject({ states: ['new', 'trash'], channels: ['web_form'], pageSize: 100, after: cursor, query: { text: 'ivan', digits: null, phone: null } });
+  });
+
+  it('contact_id: a UUID, lower-cased; anything else is a violation on contact_id', () => {
+    expect(prepareListFilter({ ...empty, contactId: ' 01936F5E-1234-7ABC-8DEF-0123456789AB ' }, 'RU').contactId).toBe('01936f5e-1234-7abc-8def-0123456789ab');
+    expect(prepareListFilter({ ...empty, contactId: '' }, 'RU').contactId).toBeNull();
+    expect(violations({ contactId: 'not-a-uuid' })).toEqual([{ field: 'contact_id', message: 'must be a UUID' }]);
   });
 
   it('page_size above 100 or negative is rejected, not clamped', () => {

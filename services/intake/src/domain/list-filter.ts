@@ -1,6 +1,7 @@
 import type { FieldViolation } from '@crm/errors';
 import type { CountryCode } from 'libphonenumber-js';
-import { normalisePhone } from './contact-points';
+import { normalisePhone } from '@crm/contact-points';
+import { idViolation } from './comment';
 import { throwIfInvalid } from './validation';
 import { decodeCursor, type Cursor } from './cursor';
 import { charLength, isChannel, isRequestState, type ChannelName, type RequestStateName } from './types';
@@ -19,6 +20,8 @@ export interface ListRequestsInput {
   query: string;
   pageSize: number;
   cursor: string;
+  /** Only this contact's requests (a UUID); '' or absent for all. */
+  contactId?: string;
 }
 
 export interface SearchQuery {
@@ -40,6 +43,8 @@ export interface ListFilter {
   query: SearchQuery | null;
   pageSize: number;
   after: Cursor | null;
+  /** Lower-cased UUID of the contact, or null for every request. */
+  contactId: string | null;
 }
 
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/i;
@@ -98,8 +103,16 @@ export function prepareListFilter(input: ListRequestsInput, country: CountryCode
     }
   }
 
+  let contactId: string | null = null;
+  const rawContact = (input.contactId ?? '').trim();
+  if (rawContact !== '') {
+    const problem = idViolation('contact_id', rawContact);
+    if (problem) violations.push(problem);
+    else contactId = rawContact.toLowerCase();
+  }
+
   throwIfInvalid('ListRequests', violations);
-  return { states, channels, createdFrom, createdTo, query, pageSize, after };
+  return { states, channels, createdFrom, createdTo, query, pageSize, after, contactId };
 }
 
 /** How a search box entry is matched: text on name/e-mail, digits (and a whole number) on the phone. */

@@ -50,6 +50,7 @@ export function intakeService(requests: RequestsService): ServiceRegistration {
         query: req.query,
         pageSize: req.pageSize,
         cursor: req.cursor,
+        contactId: req.contactId,
       });
       return { requests: page.requests.map(toProtoRequest), nextCursor: page.nextCursor };
     },

@@ -37,6 +37,10 @@ export interface RequestRow {
   /** Millisecond precision (set by the application), so the list cursor round-trips exactly. */
   createdAt: Date;
   commentCount: number;
+  /** The contact (contacts service) the request's points matched or created (intake_0003); NULL until linked or without points. */
+  contactId: string | null;
+  /** Why contacts refused the request's points; the backfill never retries such a request (intake_0003). */
+  contactUnlinkable?: string | null;
 }
 
 const text = (fieldName: string) => ({ type: 'text', fieldName, nullable: true }) as const;
@@ -72,5 +76,7 @@ export const RequestSchema = new EntitySchema<RequestRow>({
     fingerprint: { type: 'text' },
     createdAt: { type: 'datetime', fieldName: 'created_at', columnType: 'timestamptz' },
     commentCount: { type: 'integer', fieldName: 'comment_count', default: 0 },
+    contactId: { type: 'uuid', fieldName: 'contact_id', nullable: true },
+    contactUnlinkable: { type: 'text', fieldName: 'contact_unlinkable', nullable: true },
   },
 });

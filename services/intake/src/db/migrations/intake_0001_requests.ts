@@ -1,5 +1,6 @@
 import { Migration, type NamedMigration } from '@crm/db';
 import { Migration0002ExtraFields } from './intake_0002_extra_fields';
+import { Migration0003Contact } from './intake_0003_contact';
 
 const STATES = `'new','assigned','in_progress','converted','attached','deferred','trash','closed'`;
 const CHANNELS = `'phone','chat','email','signup','web_form'`;
@@ -60,4 +61,5 @@ class Migration0001Requests extends Migration {
 export const intakeMigrations: NamedMigration[] = [
   { name: 'intake_0001_requests', class: Migration0001Requests },
   { name: 'intake_0002_extra_fields', class: Migration0002ExtraFields },
+  { name: 'intake_0003_contact', class: Migration0003Contact },
 ];
