@@ -44,6 +44,7 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     IDENTITY_GRPC_ADDR: unreachable,
     INTAKE_GRPC_ADDR: unreachable,
     REPORTING_GRPC_ADDR: unreachable,
+    CONTACTS_GRPC_ADDR: unreachable,
     KAFKA_BROKERS: unreachable,
     WEB_DIST_DIR: '',
   });

@@ -12,7 +12,12 @@ import { Admission, type Priority } from './admission';
 import { FixedWindowLimiter } from './limiter';
 import type { GatewayDeps } from './deps';
 import { problem, sendProblem, toProblem } from './problem';
+import { contactsSchemas } from './contacts-schemas';
+import { cardRoutes } from './routes/cards';
+import { companyRoutes } from './routes/companies';
+import { contactRoutes } from './routes/contacts';
 import { formRoutes } from './routes/forms';
+import { importRoutes } from './routes/imports';
 import { reportRoutes } from './routes/reports';
 import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/session';
@@ -103,6 +108,7 @@ export async function buildGateway(deps: GatewayDeps) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   for (const s of namedSchemas) app.addSchema(s);
   for (const s of tenantSchemas) app.addSchema(s);
+  for (const s of contactsSchemas) app.addSchema(s);
 
   // Admission first: under overload the excess is refused before anything else is spent on it
   // (admission.ts). The realtime stream is long-lived and not counted.
@@ -130,10 +136,14 @@ export async function buildGateway(deps: GatewayDeps) {
     paths.set(route.url, entry);
   });
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.is404 || !req.url.startsWith('/v1/')) return;
+    if (!req.url.startsWith('/v1/')) return;
     const path = req.url.split('?')[0];
-    // A static path wins over a parametric one (`/v1/requests/stream` over `/v1/requests/:id`), as in routing.
-    const known = paths.get(path) ?? [...paths.values()].find((p) => p.match.test(path));
+    // A static path wins over a parametric one (`/v1/requests/stream` over `/v1/requests/:id`), as in routing;
+    // so PATCH /v1/contacts/lookup is a 405 of the static path, not a PATCH of a contact named `lookup`.
+    const exact = paths.get(path);
+    const routedElsewhere = !req.is404 && exact !== undefined && req.routeOptions.url !== path && !exact.methods.has(req.method);
+    if (!req.is404 && !routedElsewhere) return;
+    const known = exact ?? [...paths.values()].find((p) => p.match.test(path));
     if (!known) return;
     const allow = ALLOW_ORDER.filter((m) => known.methods.has(m) || m === 'OPTIONS').join(', ');
     reply.header('allow', allow);
@@ -178,6 +188,10 @@ export async function buildGateway(deps: GatewayDeps) {
     await reportRoutes(scoped, deps);
     await streamRoutes(scoped, deps);
     await tenantRoutes(scoped, deps);
+    await contactRoutes(scoped, deps);
+    await companyRoutes(scoped, deps);
+    await cardRoutes(scoped, deps);
+    await importRoutes(scoped, deps);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

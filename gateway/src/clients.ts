@@ -1,3 +1,6 @@
+import { ClientCardsServiceService, CompaniesServiceService } from '@crm/contracts/crm/contacts/v1/cards';
+import { ContactsServiceService } from '@crm/contracts/crm/contacts/v1/contacts';
+import { ImportsServiceService } from '@crm/contracts/crm/contacts/v1/imports';
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
 import { IntakeServiceService } from '@crm/contracts/crm/intake/v1/intake';
 import { ReportingServiceService } from '@crm/contracts/crm/reporting/v1/reporting';
@@ -7,10 +10,14 @@ export interface Clients {
   identity: PromiseClient<typeof IdentityServiceService>;
   intake: PromiseClient<typeof IntakeServiceService>;
   reporting: PromiseClient<typeof ReportingServiceService>;
+  contacts: PromiseClient<typeof ContactsServiceService>;
+  companies: PromiseClient<typeof CompaniesServiceService>;
+  clientCards: PromiseClient<typeof ClientCardsServiceService>;
+  imports: PromiseClient<typeof ImportsServiceService>;
 }
 
 /** gRPC clients of the services behind the gateway; reads are retried, writes never. */
-export function createClients(addr: { identity: string; intake: string; reporting: string }): Clients {
+export function createClients(addr: { identity: string; intake: string; reporting: string; contacts: string }): Clients {
   return {
     identity: createClient(IdentityServiceService, {
       address: addr.identity,
@@ -19,6 +26,19 @@ export function createClients(addr: { identity: string; intake: string; reportin
     // CreateRequest carries an idempotency key, so a retry cannot create a second request.
     intake: createClient(IntakeServiceService, { address: addr.intake, idempotent: ['getRequest', 'listRequests', 'listComments'] }),
     reporting: createClient(ReportingServiceService, { address: addr.reporting, idempotent: ['requestsPerDay'], defaultDeadlineMs: 15_000 }),
+    // The four services of contacts share one address (one process serves them all).
+    contacts: createClient(ContactsServiceService, {
+      address: addr.contacts,
+      idempotent: ['getContact', 'listContacts', 'lookupContact', 'listDuplicates', 'listMerges', 'getTimeline'],
+    }),
+    companies: createClient(CompaniesServiceService, { address: addr.contacts, idempotent: ['getCompany', 'listCompanies'] }),
+    clientCards: createClient(ClientCardsServiceService, { address: addr.contacts, idempotent: ['getClientCard', 'listClientCards', 'getClientCardHistory', 'listBase'] }),
+    // AppendImportChunk is idempotent by (import, seq); an export page is a read.
+    imports: createClient(ImportsServiceService, {
+      address: addr.contacts,
+      idempotent: ['getImport', 'listImports', 'listImportErrors', 'appendImportChunk', 'exportContacts'],
+      defaultDeadlineMs: 30_000,
+    }),
   };
 }
 
@@ -26,4 +46,8 @@ export function closeClients(c: Clients): void {
   c.identity.close();
   c.intake.close();
   c.reporting.close();
+  c.contacts.close();
+  c.companies.close();
+  c.clientCards.close();
+  c.imports.close();
 }

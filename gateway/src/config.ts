@@ -9,8 +9,11 @@ export const gatewayEnv = z.object({
   IDENTITY_GRPC_ADDR: hostPort,
   INTAKE_GRPC_ADDR: hostPort,
   REPORTING_GRPC_ADDR: hostPort,
+  CONTACTS_GRPC_ADDR: hostPort,
   /** Largest accepted JSON body. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  /** Largest CSV file POST /v1/imports accepts (its own limit; BODY_LIMIT_BYTES stays for JSON). */
+  GATEWAY_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31).default(64 * 1024 * 1024),
   /** Marks the session cookie Secure (set true behind HTTPS). */
   SESSION_COOKIE_SECURE: common.bool.default(false),
   /** How long an authenticated credential is trusted without asking identity again. */

@@ -51,6 +51,8 @@ export function requestOut(r: Request) {
       referrer: a?.referrer ?? '',
     },
     comment_count: r.commentCount,
+    // Absent until linked (an id the document gives is always usable as a path).
+    contact_id: r.contactId || undefined,
     extra_fields: (r.extraFields ?? []).map((f) => ({ key: f.key, value: f.value })),
     extra_fields_truncated: r.extraFieldsTruncated ?? false,
     created_at: r.createdAt,

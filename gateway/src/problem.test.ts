@@ -25,6 +25,21 @@ describe('toProblem', () => {
     expect(toProblem(grpcError(status.UNAVAILABLE, 'connect ECONNREFUSED'))).toMatchObject({ status: 503, detail: 'a service is unavailable; retry later' });
   });
 
+  it('names the owner of a taken contact point or tax id in the 409, from the details the service exposed', () => {
+    const contact = '01936f5e-1234-7abc-8def-0123456789ab';
+    const owned = grpcError(status.ALREADY_EXISTS, 'the phone belongs to another contact', {
+      'x-error-code': 'ALREADY_EXISTS',
+      'x-error-reason': 'point_owned',
+      'x-error-details': JSON.stringify({ owner_contact_id: contact }),
+    });
+    expect(toProblem(owned)).toMatchObject({ status: 409, code: 'ALREADY_EXISTS', owner_contact_id: contact, owner: `/v1/contacts/${contact}` });
+    const taxId = new DomainError('ALREADY_EXISTS', 'tax id taken', { details: { owner_company_id: contact } });
+    expect(toProblem(taxId)).toMatchObject({ status: 409, owner_company_id: contact, owner: `/v1/companies/${contact}` });
+    // Only ids: anything else in the details stays out of the problem.
+    const odd = new DomainError('ALREADY_EXISTS', 'taken', { details: { owner_contact_id: 'DROP TABLE' } });
+    expect(toProblem(odd)).not.toHaveProperty('owner');
+  });
+
   it('never leaks the internals of a 5xx', () => {
     expect(toProblem(new Error('password authentication failed for user postgres'))).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'internal error' });
     expect(toProblem(grpcError(status.INTERNAL, 'relation "requests" does not exist')).detail).toBe('internal error');

@@ -11,6 +11,10 @@ export interface Problem {
   instance?: string;
   errors?: FieldViolation[];
   code?: string;
+  /** A 409 over something another record already has: that record's id and path. */
+  owner_contact_id?: string;
+  owner_company_id?: string;
+  owner?: string;
 }
 
 const HTTP: Record<DomainErrorCode, number> = {
@@ -79,7 +83,17 @@ function fromDomain(err: DomainError): Problem {
   // The same Idempotency-Key with a different body: 422, as the IETF idempotency-key draft says.
   const code = err.details.reason === 'idempotency_key_reused' ? 422 : (HTTP[err.code] ?? 500);
   if (code >= 500) return problem(code, code === 503 ? 'a service is unavailable; retry later' : 'internal error');
-  return problem(code, err.message, { code: err.code, ...(err.violations.length ? { errors: err.violations } : {}) });
+  return problem(code, err.message, { code: err.code, ...(err.violations.length ? { errors: err.violations } : {}), ...owner(err.details) });
+}
+
+/** The owner a conflict names (a contact point's contact, a tax id's company), as ids and a path. */
+function owner(details: Record<string, unknown>): Partial<Problem> {
+  const id = (v: unknown) => (typeof v === 'string' && /^[0-9a-fA-F-]{36}$/.test(v) ? v : undefined);
+  const contact = id(details.owner_contact_id);
+  if (contact) return { owner_contact_id: contact, owner: `/v1/contacts/${contact}` };
+  const company = id(details.owner_company_id);
+  if (company) return { owner_company_id: company, owner: `/v1/companies/${company}` };
+  return {};
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem, req?: FastifyRequest): FastifyReply {

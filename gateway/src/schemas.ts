@@ -9,13 +9,13 @@ import { CHANNELS, STATES } from './mappers';
  */
 
 /** Text the services can store: PostgreSQL `text` holds no NUL character. */
-const NO_NUL = '^[^\\u0000]*$';
-const str = (maxLength: number) => ({ type: 'string', maxLength, pattern: NO_NUL }) as const;
+export const NO_NUL = '^[^\\u0000]*$';
+export const str = (maxLength: number) => ({ type: 'string', maxLength, pattern: NO_NUL }) as const;
 /**
  * Not only white space, and no NUL. The blank class is the union of what JavaScript's `trim()` and
  * Python's `\s` call white space, so the services (which trim) and generators of test data agree.
  */
-const NOT_BLANK = '^[^\\u0000]*[^\\u0000\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000]*$';
+export const NOT_BLANK = '^[^\\u0000]*[^\\u0000\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000]*$';
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 /** A request's or comment's id (UUIDv7). */
 export const uuid = { type: 'string', format: 'uuid', pattern: UUID_PATTERN } as const;
@@ -39,6 +39,9 @@ export const problemSchema = {
     detail: { type: 'string' },
     instance: { type: 'string', description: 'The path that was called' },
     code: { type: 'string', description: 'The domain error code, e.g. INVALID_ARGUMENT' },
+    owner_contact_id: { ...uuid, description: 'A 409 over a contact point: the contact that has it' },
+    owner_company_id: { ...uuid, description: 'A 409 over a tax id: the company that has it' },
+    owner: { type: 'string', description: 'The path of that contact or company, e.g. /v1/contacts/{id}' },
     errors: {
       type: 'array',
       description: 'One entry per invalid field',
@@ -98,6 +101,7 @@ export const requestSchema = {
     message: { type: 'string' },
     attribution: { $ref: 'Attribution#' },
     comment_count: { type: 'integer', minimum: 0 },
+    contact_id: { ...uuid, description: 'The contact the request is linked to (match-or-create on arrival); absent until linked' },
     extra_fields: {
       type: 'array',
       description: 'Web form fields that map to nothing else, in the order sent (at most 50)',

@@ -99,6 +99,8 @@ describe('the OpenAPI document', () => {
   it('gives every id, timestamp, day and e-mail a format', () => {
     const checked: string[] = [];
     const want = (name: string): string | undefined => {
+      // A tax id (the Russian INN) is a number of the state's, not a record's id.
+      if (name === 'tax_id') return undefined;
       if (name === 'id' || name.endsWith('_id')) return 'uuid';
       if (name.endsWith('_at') || name === 'created_from' || name === 'created_to') return 'date-time';
       if (name === 'day' || name === 'from' || name === 'to') return 'date';

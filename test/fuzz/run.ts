@@ -52,6 +52,17 @@ function config(publicFormId: string): string {
     ...accept('requestsPerDay', ['400']),
     ...accept('createRequest', ['422']),
     ...accept('submitForm', ['400']),
+    // contacts: a cursor the server did not issue; a phone libphonenumber rejects, an INN whose checksum
+    // fails, a company/card/agent id in the body that names none of the tenant's, a CSV in neither
+    // encoding, a mapping naming a column the file lacks (none of them a JSON Schema rule); a reused
+    // Idempotency-Key (422); an uploaded file over contacts' own limit (413).
+    ...['listContacts', 'listCompanies', 'listClientCards', 'listColdBase', 'listFreeBase', 'listDisconnectedBase', 'listDuplicates', 'listImports']
+      .concat(['getContactTimeline', 'getClientCardTimeline', 'listContactRequests', 'lookupContact', 'addContactPoint', 'updateContact', 'updateCompany', 'createClientCard', 'updateClientCard'])
+      .concat(['analyseImport', 'startImport'])
+      .flatMap((op) => accept(op, ['400'])),
+    ...accept('createContact', ['400', '422']),
+    ...accept('createCompany', ['400', '422']),
+    ...accept('createImport', ['400', '413']),
     '[[operations]]',
     'include-operation-id = "streamRequests"',
     'request-timeout = 1',
@@ -119,7 +130,7 @@ async function main(): Promise<number> {
     // A key with every scope, so the tenant settings (identity:admin) are served too.
     const identity = createClient(IdentityServiceService, { address: platform.addr.identity });
     const ctx = { tenantId: tenant.tenantId, callerId: 'fuzz', callerKind: 'service' as const };
-    const key = await identity.createApiKey({ name: 'fuzz', scopes: ['requests:read', 'requests:write', 'reports:read', 'identity:admin'] }, ctx);
+    const key = await identity.createApiKey({ name: 'fuzz', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'identity:admin'] }, ctx);
     identity.close();
     const configFile = join(dir, 'schemathesis.toml');
     writeFileSync(configFile, config(tenant.publicFormId));

@@ -39,7 +39,7 @@ export async function ensureDemoTenant(identityAddr: string, file: string): Prom
     await client.createUser({ email: DEMO.email, displayName: 'Demo Admin', password: DEMO.password, roles: [Role.ROLE_ADMIN] }, ctx).catch((err: ServiceError) => {
       if (err.code !== status.ALREADY_EXISTS) throw err;
     });
-    const key = await client.createApiKey({ name: 'demo', scopes: ['requests:read', 'requests:write', 'reports:read'] }, ctx);
+    const key = await client.createApiKey({ name: 'demo', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write'] }, ctx);
     const form = await client.createPublicForm({ name: 'Demo contact form' }, ctx);
     const creds: DemoCredentials = { tenantSlug: DEMO.slug, tenantId, email: DEMO.email, password: DEMO.password, apiKey: key.secret, publicFormId: form.form!.id };
     writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });

@@ -115,6 +115,7 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
           query: q.q ?? '',
           pageSize: q.limit ?? 25,
           cursor: q.cursor ?? '',
+          contactId: '',
         },
         caller.tenant,
       );
