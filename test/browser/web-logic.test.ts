@@ -21,6 +21,7 @@ function req(id: string, createdAt: string, over: Partial<CrmRequest> = {}): Crm
     message: '',
     attribution: { utm_source: '', utm_medium: '', utm_campaign: '', utm_content: '', utm_term: '', landing_page: '', referrer: '' },
     comment_count: 0,
+    contact_id: '',
     extra_fields: [],
     extra_fields_truncated: false,
     created_at: createdAt,

@@ -1,10 +1,13 @@
 /**
  * The shell: who is logged in (`GET /v1/me`), the live feed while logged in, the header and the routes
- * `/login`, `/requests`, `/requests/:id`, `/reports`, `/settings`.
+ * `/login`, `/requests`, `/requests/:id`, `/reports`, `/settings`, and the contacts section (`/contacts`,
+ * `/contacts/:id`, `/companies`, `/companies/:id`, `/client-cards/:id`, `/duplicates`, `/bases`, `/imports`,
+ * `/imports/:id`; features/contacts).
  */
 import { useCallback, useEffect, useState } from 'react';
 import { api, setUnauthorizedHandler, type Me } from './api';
 import { Header } from './components/Header';
+import { contactsPage } from './features/contacts/routes';
 import { useI18n } from './i18n';
 import { LiveFeed, LiveProvider } from './live';
 import { JournalPage } from './pages/JournalPage';
@@ -107,10 +110,12 @@ export function App() {
   const me = session.me;
   let page = <NotFoundPage />;
   const request = matchPath('/requests/:id', location.path);
+  const contacts = contactsPage(location.path);
   if (location.path === '/requests') page = <JournalPage />;
   else if (request) page = <RequestPage key={request.id} id={request.id} me={me} />;
   else if (location.path === '/reports') page = <ReportPage />;
   else if (location.path === '/settings') page = <SettingsPage me={me} onTimeZoneChanged={(zone) => setSession({ state: 'user', me: { ...me, time_zone: zone } })} />;
+  else if (contacts) page = contacts;
   else if (onLogin || location.path === '/') page = <></>;
 
   return (

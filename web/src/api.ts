@@ -28,7 +28,7 @@ type Query<P extends keyof paths> = paths[P] extends { get: { parameters: { quer
  * out) marks them optional. The pages rely on the answers being complete; for a schema that already
  * lists every property as `required` this changes nothing.
  */
-type Complete<T> = T extends (infer E)[] ? Complete<E>[] : T extends object ? { [K in keyof T]-?: Complete<T[K]> } : T;
+export type Complete<T> = T extends (infer E)[] ? Complete<E>[] : T extends object ? { [K in keyof T]-?: Complete<T[K]> } : T;
 
 export type Me = Complete<Body<'/v1/me', 'get', 200>>;
 export type CrmRequest = Complete<Body<'/v1/requests/{id}', 'get', 200>>;
@@ -95,11 +95,12 @@ const session: Middleware = {
   },
 };
 
-const client = createClient<paths>({ credentials: 'same-origin' });
+/** The typed client (features call it through `unwrap`). */
+export const client = createClient<paths>({ credentials: 'same-origin' });
 client.use(session);
 
 /** The data of a successful answer; an error answer (or no answer) is thrown as `ApiError`. */
-async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; response: Response }>, signal?: AbortSignal): Promise<Complete<NonNullable<D>>> {
+export async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; response: Response }>, signal?: AbortSignal): Promise<Complete<NonNullable<D>>> {
   let res: { data?: D; error?: unknown; response: Response };
   try {
     res = await call;
@@ -142,6 +143,46 @@ const serializeQuery = createQuerySerializer();
 /** The query string openapi-fetch sends for `listParams(…)`. */
 export function listQuery(f: RequestFilters, limit: number, cursor?: string | null): string {
   return serializeQuery(listParams(f, limit, cursor));
+}
+
+/**
+ * A call the generated client cannot type yet (or must send a raw body, e.g. a CSV upload): the same
+ * session rules (`x-crm-csrf: 1` on unsafe methods, a 401 ends the session) and the same `ApiError`s.
+ */
+export async function apiFetch<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  opts: { query?: Record<string, string | number | boolean | undefined>; json?: unknown; body?: Blob | ArrayBuffer; contentType?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<T> {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') qs.set(k, String(v));
+  const headers = new Headers({ accept: 'application/json, application/problem+json', ...opts.headers });
+  if (!SAFE.has(method)) headers.set('x-crm-csrf', '1');
+  let body: Blob | ArrayBuffer | string | undefined;
+  if (opts.json !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(opts.json);
+  } else if (opts.body !== undefined) {
+    headers.set('content-type', opts.contentType ?? 'application/octet-stream');
+    body = opts.body;
+  }
+  let res: Response;
+  try {
+    res = await fetch(path + (qs.size ? `?${qs}` : ''), { method, headers, body, credentials: 'same-origin', signal: opts.signal });
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    throw new ApiError({ type: 'about:blank', title: 'network error', status: 0 });
+  }
+  if (res.status === 401) onUnauthorized?.();
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) throw new ApiError(isProblem(data) ? data : { type: 'about:blank', title: res.statusText || 'error', status: res.status });
+  return data as T;
 }
 
 export const api = {

@@ -4,6 +4,8 @@ import { Link, useLocation } from '../router';
 import { zoneLabel } from '../time';
 import { LangSwitch } from './LangSwitch';
 
+const CONTACT_PATHS = ['/contacts', '/companies', '/client-cards', '/duplicates', '/bases', '/imports'];
+
 export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const { t } = useI18n();
   const { path } = useLocation();
@@ -17,6 +19,11 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
           <Link to="/requests" aria-current={path === '/requests' ? 'page' : undefined}>
             {t('header.journal')}
           </Link>
+          {me.scopes.includes('contacts:read') && (
+            <Link to="/contacts" aria-current={CONTACT_PATHS.some((p) => path === p || path.startsWith(`${p}/`)) ? 'page' : undefined} data-testid="nav-contacts">
+              {t('header.contacts')}
+            </Link>
+          )}
           {me.scopes.includes('reports:read') && (
             <Link to="/reports" aria-current={path === '/reports' ? 'page' : undefined} data-testid="nav-reports">
               {t('header.reports')}

@@ -1,3 +1,4 @@
+import { contactsEn } from '../features/contacts/i18n';
 import type { Dictionary } from './ru';
 
 /** English texts: the same keys as ru.ts (a missing or extra key is a compile error). */
@@ -148,4 +149,6 @@ export const en: Dictionary = {
   'channel.signup': 'Sign-up',
   'channel.web_form': 'Web form',
   'channel.unspecified': 'Not set',
+
+  ...contactsEn,
 };

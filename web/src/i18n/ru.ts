@@ -1,7 +1,10 @@
 /**
  * Russian texts: the reference dictionary. Its keys are the `MessageKey` type; en.ts must have exactly
  * the same keys (the compiler checks it). `{name}` marks a value filled in by `t(key, { name })`.
+ * The contacts section's texts are in features/contacts/i18n.ts, spread in at the end.
  */
+import { contactsRu } from '../features/contacts/i18n';
+
 export const ru = {
   'app.name': 'Продажи 2.0',
   'app.loading': 'Загрузка…',
@@ -149,6 +152,8 @@ export const ru = {
   'channel.signup': 'Регистрация',
   'channel.web_form': 'Веб-форма',
   'channel.unspecified': 'Не определён',
+
+  ...contactsRu,
 };
 
 export type MessageKey = keyof typeof ru;

@@ -167,6 +167,13 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
                 empty
               )}
             </Row>
+            {r.contact_id && (
+              <Row label={t('request.contact')} testId="field-contact">
+                <Link to={`/contacts/${r.contact_id}`} data-testid="request-contact-link">
+                  {t('request.openContact')}
+                </Link>
+              </Row>
+            )}
             <Row label={t('request.created')} testId="field-created">
               <time dateTime={r.created_at}>{formatDateTime(r.created_at)}</time>
             </Row>
