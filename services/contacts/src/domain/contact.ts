@@ -27,13 +27,14 @@ export function searchName(name: string | null): string | null {
 
 /**
  * The trigram search key of a search name, as the generated column contacts.search_key computes it in
- * SQL (`translate(search_name, SEARCH_KEY_FROM, SEARCH_KEY_TO)`): Cyrillic letters to Latin ones, ъ and ь
- * dropped. pg_trgm takes no trigrams from Cyrillic under the C locale; from the key it does. Equal
+ * SQL (`translate(search_name, SEARCH_KEY_FROM, SEARCH_KEY_TO)`): Cyrillic letters to Latin ones, ъ to w and
+ * ь to q (not dropped: a query of mostly soft signs would leave under 3 letters, no trigram, and scan every
+ * name). pg_trgm takes no trigrams from Cyrillic under the C locale; from the key it does. Equal
  * substrings give equal keys, so `search_key LIKE %key(q)%` is a superset of `search_name LIKE %q%` and
  * the exact condition is checked on search_name after the index narrowed the rows.
  */
 export const SEARCH_KEY_FROM = 'абвгдеёжзийклмнопрстуфхцчшщыэюяіїєґъь';
-export const SEARCH_KEY_TO = 'abvgdeezzijklmnoprstufhccssyeuaiieg';
+export const SEARCH_KEY_TO = 'abvgdeezzijklmnoprstufhccssyeuaiiegwq';
 
 const KEY_MAP = new Map<string, string>([...SEARCH_KEY_FROM].map((ch, i) => [ch, SEARCH_KEY_TO[i] ?? '']));
 

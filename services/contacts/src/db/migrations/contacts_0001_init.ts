@@ -23,7 +23,7 @@ export class Migration0001Init extends Migration {
         search_name text,
         -- pg_trgm takes no trigrams from Cyrillic under the C locale: the index is on this ASCII key
         -- (src/domain/contact.ts searchKey, SEARCH_KEY_FROM/TO); search_name is checked exactly after it.
-        search_key text GENERATED ALWAYS AS (translate(search_name, 'абвгдеёжзийклмнопрстуфхцчшщыэюяіїєґъь', 'abvgdeezzijklmnoprstufhccssyeuaiieg')) STORED,
+        search_key text GENERATED ALWAYS AS (translate(search_name, 'абвгдеёжзийклмнопрстуфхцчшщыэюяіїєґъь', 'abvgdeezzijklmnoprstufhccssyeuaiiegwq')) STORED,
         -- The values of the contact's e-mail and social points, newline-separated (they are stored lower-cased),
         -- kept by the triggers below: a query matches e-mails/handles here in the same statement as names.
         search_points text,
