@@ -23,6 +23,22 @@ describe('Admission', () => {
     }
   });
 
+  it('a delay before the server is ready (its start-up) is forgotten', async () => {
+    const a = new Admission({ maxInFlight: 100, maxEventLoopDelayMs: 50, sampleMs: 100 });
+    try {
+      const until = Date.now() + 250;
+      while (Date.now() < until) {
+        // the start-up's schema compilation
+      }
+      a.resetDelay();
+      await new Promise((r) => setTimeout(r, 150));
+      expect(a.tryAdmit('write')).toBe(true);
+      a.release();
+    } finally {
+      a.close();
+    }
+  });
+
   it('a late event loop sheds reads and writes but not public intake', async () => {
     const a = new Admission({ maxInFlight: 100, maxEventLoopDelayMs: 50, sampleMs: 100 });
     try {

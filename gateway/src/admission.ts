@@ -37,13 +37,25 @@ export class Admission {
     };
     // The event loop's delay is how late this timer fires; a late one sheds for two more samples.
     const sampleMs = opts.sampleMs ?? 500;
-    let last = performance.now();
+    this.last = performance.now();
     this.timer = setInterval(() => {
       const now = performance.now();
-      if (now - last - sampleMs > opts.maxEventLoopDelayMs) this.laggingUntil = now + 2 * sampleMs;
-      last = now;
+      if (now - this.last - sampleMs > opts.maxEventLoopDelayMs) this.laggingUntil = now + 2 * sampleMs;
+      this.last = now;
     }, sampleMs);
     this.timer.unref();
+  }
+
+  /** When the last sample was taken (performance.now() ms). */
+  private last: number;
+
+  /**
+   * Forgets the delay seen so far: the server calls it once ready, since compiling every route's schemas
+   * at start blocks the loop for longer than the limit, and that is not overload.
+   */
+  resetDelay(): void {
+    this.last = performance.now();
+    this.laggingUntil = 0;
   }
 
   /** Takes a slot for a request of this class; false: refuse it. Every true must be paired with release(). */

@@ -113,6 +113,7 @@ export async function buildGateway(deps: GatewayDeps) {
   // Admission first: under overload the excess is refused before anything else is spent on it
   // (admission.ts). The realtime stream is long-lived and not counted.
   const admission = new Admission({ maxInFlight: deps.env.GATEWAY_MAX_INFLIGHT, maxEventLoopDelayMs: deps.env.GATEWAY_MAX_EVENT_LOOP_DELAY_MS });
+  app.addHook('onReady', async () => admission.resetDelay());
   app.addHook('onClose', async () => admission.close());
   app.addHook('onRequest', async (req, reply) => {
     if (req.is404 || !req.url.startsWith('/v1/') || req.routeOptions.url === '/v1/requests/stream' || req.method === 'OPTIONS') return;

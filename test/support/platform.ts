@@ -75,8 +75,10 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     FORM_RATE_PER_IP: '1000',
     API_RATE_PER_CREDENTIAL: '300',
     AUTH_CACHE_TTL_MS: '0',
-    // Tests send bursts (50 at once) to check other limits; admission has its own test (overload).
+    // Tests send bursts (50 at once) to check other limits, and the services share the test's event loop
+    // (a slow moment of theirs is not the gateway's overload); admission has its own test (overload).
     GATEWAY_MAX_INFLIGHT: '1000',
+    GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '60000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(opts.webDist ? { WEB_DIST_DIR: opts.webDist } : {}),
     ...opts.gatewayEnv,
