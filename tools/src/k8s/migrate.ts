@@ -39,6 +39,12 @@ export interface MigrationPlan<S extends z.ZodObject = z.ZodObject> {
   postgres?: (env: z.infer<S>) => { url: string; migrations: NamedMigration[] };
   /** Anything else to migrate (reporting: ClickHouse); returns the names applied. */
   other?: (env: z.infer<S>, logger: Logger) => Promise<string[]>;
+  /**
+   * Registry topics this service consumes whose owner has no service yet (contacts reads the funnel's
+   * deals before the funnel exists): created here so that its consumers can start; the owner's job later
+   * finds them in place.
+   */
+  aheadOfOwner?: string[];
 }
 
 export interface MigrationResult {
@@ -81,7 +87,7 @@ export async function runMigrationJob<S extends z.ZodObject>(plan: MigrationPlan
   const registryDir = env.TOPIC_REGISTRY_DIR ?? findUp(join('proto', 'topics'), __dirname);
   if (!registryDir) throw new Error('topic registry not found: set TOPIC_REGISTRY_DIR');
   // Topic names (and so their owner) use snake_case: crm.<owner>.<entity>.v<N> (the lead-scoring service owns crm.lead_scoring.*).
-  const owned = loadRegistry(registryDir).filter((t) => t.owner === plan.service.replace(/-/g, '_'));
+  const owned = loadRegistry(registryDir).filter((t) => t.owner === plan.service.replace(/-/g, '_') || plan.aheadOfOwner?.includes(t.name));
   let topicsCreated: string[] = [];
   if (owned.length) {
     if (!env.KAFKA_BROKERS?.length) throw new Error(`${plan.service} owns topics but its config has no KAFKA_BROKERS`);
