@@ -24,17 +24,14 @@ export function startContacts(env: ContactsEnv, opts: { handleSignals?: boolean 
       build: ({ orm, logger }) => ({
         grpc: [
           contactsServer(orm!, env),
-          // H2: companiesServer, clientCardsServer; H3: importsServer
           companiesServer(orm!),
           clientCardsServer(orm!, env),
           importsServer(orm!, env),
         ],
-        consumers: [
-          // H2: the consumers of crm.intake.request.v1, crm.contacts.*.v1 and crm.funnel.deal.v1
-          ...contactConsumers(env, logger),
-        ],
+        // The read models: request and deal links, card state, the timeline (src/kafka/).
+        consumers: contactConsumers(env, logger),
+        // CSV imports, resumed from their checkpoint by whichever replica holds the lease.
         workers: [
-          // H3: the import runner
           new ImportRunner({ orm: orm!, databaseUrl: env.DATABASE_URL, logger }),
         ],
       }),
