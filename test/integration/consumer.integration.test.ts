@@ -82,6 +82,24 @@ describe('idempotent consumer', () => {
     }
   });
 
+  it('passes over event types it does not handle: no effect, no processed_events row, offsets committed', async () => {
+    const topic = await makeTopic();
+    const other = { ...itemEvent('another type'), type: 'crm.testkit.item.renamed.v1' };
+    const wanted = itemEvent('handled');
+    await producer.send({ topic, acks: -1, messages: [encodeEvent(other), encodeEvent(wanted), encodeEvent({ ...itemEvent('another'), type: 'crm.testkit.item.renamed.v1' })] });
+    const group = `types-${runId}`;
+    const consumer = new IdempotentConsumer({ kafka, orm, logger, groupId: group, topics: [topic], handler: applyItemEvent, types: [ITEM_CREATED] });
+    await consumer.start();
+    try {
+      await eventually(() => lag(kafka, group, topic), { until: (n) => n === 0, message: 'consumer caught up' });
+      expect(await effects()).toEqual(['handled']);
+      const rows = (await pool.query('SELECT event_id FROM processed_events WHERE consumer = $1', [group])).rows.map((r) => r.event_id);
+      expect(rows).toEqual([wanted.id]);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
   it('sends poison messages to <topic>.dlq with the error in headers while the messages behind them are processed', async () => {
     const topic = await makeTopic();
     const undecodable = encodeEvent(itemEvent('never decoded'));

@@ -56,6 +56,11 @@ export interface ConsumerOptions {
   groupId: string;
   topics: string[];
   handler: EventHandler;
+  /**
+   * The event types the handler acts on (default: all). Others are passed over — offset committed, no
+   * transaction, no processed_events row — so a consumer of a busy topic pays only for what it uses.
+   */
+  types?: readonly string[];
   /** Attempts before a message goes to `<topic>.dlq` (default 3). */
   maxAttempts?: number;
   /** First retry delay, doubled each attempt (default 100 ms). */
@@ -185,7 +190,13 @@ export class IdempotentConsumer {
   }
 
   /** Applies events in one transaction; duplicates (already in processed_events) are skipped. */
-  private async apply(events: CloudEvent[]): Promise<void> {
+  private async apply(all: CloudEvent[]): Promise<void> {
+    const types = this.opts.types;
+    const events = types ? all.filter((e) => types.includes(e.type)) : all;
+    if (events.length === 0) {
+      this.processed.add(all.length);
+      return;
+    }
     const em = this.opts.orm.em.fork();
     await em.transactional(async (tx) => {
       const fresh = await tx.getConnection().execute<{ event_id: string }[]>(
@@ -203,7 +214,7 @@ export class IdempotentConsumer {
         await this.handleOne(event, tx);
       }
     });
-    this.processed.add(events.length);
+    this.processed.add(all.length);
   }
 
   private async handleOne(event: CloudEvent, em: EntityManager): Promise<void> {

@@ -54,6 +54,8 @@ export interface ConsumerSpec {
   /** Registry topic names (the suffix is added). */
   topics: string[];
   handler: EventHandler;
+  /** The event types the handler acts on; others are passed over without a transaction (default: all). */
+  types?: readonly string[];
 }
 
 /** Anything long-running a service owns besides gRPC (a Kafka sink, a scheduler). */
@@ -149,7 +151,7 @@ export async function startService(spec: ServiceSpec, opts: { handleSignals?: bo
     }
     for (const c of built.consumers ?? []) {
       if (!orm) throw new Error(`${spec.name}: idempotent consumers need the service's database`);
-      const consumer = new IdempotentConsumer({ kafka, orm, logger, groupId: c.groupId, topics: c.topics.map(topicName), handler: c.handler });
+      const consumer = new IdempotentConsumer({ kafka, orm, logger, groupId: c.groupId, topics: c.topics.map(topicName), handler: c.handler, types: c.types });
       await consumer.start();
       undo.push({ what: `consumer ${c.groupId}`, run: () => consumer.stop() });
     }

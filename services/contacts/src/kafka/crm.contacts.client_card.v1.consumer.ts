@@ -30,5 +30,5 @@ async function handle(event: CloudEvent, em: EntityManager): Promise<void> {
 }
 
 export function cardEventsConsumer(opts: { groupSuffix?: string } = {}): ConsumerSpec {
-  return { groupId: `${CARD_TIMELINE_GROUP}${opts.groupSuffix ?? ''}`, topics: [CARD_TOPIC], handler: handle };
+  return { groupId: `${CARD_TIMELINE_GROUP}${opts.groupSuffix ?? ''}`, topics: [CARD_TOPIC], handler: handle, types: [CARD_CHANGED] };
 }

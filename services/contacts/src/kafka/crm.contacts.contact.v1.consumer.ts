@@ -59,5 +59,5 @@ async function handle(event: CloudEvent, em: EntityManager): Promise<void> {
 }
 
 export function contactEventsConsumer(opts: { groupSuffix?: string } = {}): ConsumerSpec {
-  return { groupId: `${TIMELINE_GROUP}${opts.groupSuffix ?? ''}`, topics: [CONTACT_TOPIC], handler: handle };
+  return { groupId: `${TIMELINE_GROUP}${opts.groupSuffix ?? ''}`, topics: [CONTACT_TOPIC], handler: handle, types: [CONTACT_CREATED, CONTACT_MERGED, CONTACT_MERGE_UNDONE] };
 }

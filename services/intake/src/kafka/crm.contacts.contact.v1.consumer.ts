@@ -38,5 +38,5 @@ export async function applyContactEvent(event: CloudEvent, em: EntityManager): P
 
 export function contactEventsConsumer(topicSuffix: string): ConsumerSpec {
   const handler: EventHandler = applyContactEvent;
-  return { groupId: `${CONTACT_EVENTS_GROUP}${topicSuffix}`, topics: [CONTACT_TOPIC], handler };
+  return { groupId: `${CONTACT_EVENTS_GROUP}${topicSuffix}`, topics: [CONTACT_TOPIC], handler, types: [CONTACT_MERGED, CONTACT_MERGE_UNDONE] };
 }
