@@ -75,3 +75,15 @@ export function sequencesBySubject(messages: KafkaMessage[], seqOf: (event: Clou
   }
   return { distinct: seen.size, duplicates: messages.length - seen.size, bySubject };
 }
+
+/** Deletes the topics createRunTopics made for this suffix (and their dead-letter topics). */
+export async function deleteRunTopics(kafka: Kafka, suffix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const mine = (await admin.listTopics()).filter((t) => t.endsWith(suffix) || t.endsWith(`${suffix}.dlq`));
+    if (mine.length) await admin.deleteTopics({ topics: mine });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -7,12 +7,11 @@
 import { ClientCardChanged, CompanyChanged } from '@crm/contracts/crm/contacts/events/v1/contact_events';
 import { ClientCardsServiceService, ClientKind, ClientState, CompaniesServiceService, type ClientCard } from '@crm/contracts/crm/contacts/v1/cards';
 import { ContactsServiceService, CreateContactRequest, PointType, type Contact } from '@crm/contracts/crm/contacts/v1/contacts';
-import { parseConfig } from '@crm/config';
 import { createClient, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
 import type { RunningService } from '@crm/service';
-import { collect, createRunTopics, createTestDatabase, eventually, header, kafkaFor, runId, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { collect, eventually, header, runId, uniqueName, type TestDatabase } from '@crm/testing';
 import type { Kafka } from 'kafkajs';
-import { contactsEnv, startContacts } from '../src/app';
+import { startTestContacts, stopTestContacts } from './harness';
 import { CARD_CHANGED, CARD_TOPIC, COMPANY_CREATED, COMPANY_TOPIC, COMPANY_UPDATED } from '../src/events';
 
 const tenantA: TenantContext = { tenantId: uniqueName('tenant_a'), callerId: 'seller-a', callerKind: 'user' };
@@ -33,19 +32,7 @@ let companies: PromiseClient<typeof CompaniesServiceService>;
 let cards: PromiseClient<typeof ClientCardsServiceService>;
 
 beforeAll(async () => {
-  const urls = stackUrls();
-  db = await createTestDatabase('contacts_cards');
-  kafka = kafkaFor(urls.kafkaBrokers, testLogger());
-  await createRunTopics(kafka, suffix);
-  const env = parseConfig(contactsEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: urls.kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: suffix,
-  });
-  svc = await startContacts(env);
+  ({ db, kafka, svc } = await startTestContacts('contacts_cards', suffix));
   const address = `127.0.0.1:${svc.grpc.port}`;
   contacts = createClient(ContactsServiceService, { address });
   companies = createClient(CompaniesServiceService, { address });
@@ -56,13 +43,7 @@ afterAll(async () => {
   contacts?.close();
   companies?.close();
   cards?.close();
-  await svc?.stop();
-  await db?.drop();
-  const admin = kafka.admin();
-  await admin.connect();
-  const mine = (await admin.listTopics()).filter((t) => t.endsWith(suffix) || t.endsWith(`${suffix}.dlq`));
-  if (mine.length) await admin.deleteTopics({ topics: mine });
-  await admin.disconnect();
+  await stopTestContacts({ db, kafka, svc }, suffix);
 });
 
 async function failure(call: Promise<unknown>): Promise<ServiceError> {

@@ -5,15 +5,15 @@
  */
 import { ContactCreated, ContactUpdated } from '@crm/contracts/crm/contacts/events/v1/contact_events';
 import { ContactsServiceService, PointType, ProvenanceKind, Verification, type PointInput } from '@crm/contracts/crm/contacts/v1/contacts';
-import { parseConfig } from '@crm/config';
 import { createClient, fromServiceError, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
 import type { RunningService } from '@crm/service';
-import { collect, createRunTopics, createTestDatabase, eventually, header, kafkaFor, runId, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { collect, eventually, header, runId, uniqueName, type TestDatabase } from '@crm/testing';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import type { Kafka } from 'kafkajs';
 import { CONTACT_CREATED, CONTACT_TOPIC, CONTACT_UPDATED } from '../src/events';
-import { CONTACTS_SERVICE_NAME, contactsEnv, startContacts } from '../src/app';
+import { CONTACTS_SERVICE_NAME } from '../src/app';
+import { startTestContacts, stopTestContacts } from './harness';
 
 type Client = PromiseClient<typeof ContactsServiceService>;
 
@@ -29,32 +29,14 @@ let client: Client;
 let address: string;
 
 beforeAll(async () => {
-  const urls = stackUrls();
-  db = await createTestDatabase('contacts');
-  kafka = kafkaFor(urls.kafkaBrokers, testLogger());
-  await createRunTopics(kafka, suffix);
-  const env = parseConfig(contactsEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: urls.kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: suffix,
-  });
-  svc = await startContacts(env);
+  ({ db, kafka, svc } = await startTestContacts('contacts', suffix));
   address = `127.0.0.1:${svc.grpc.port}`;
   client = createClient(ContactsServiceService, { address });
 }, 60_000);
 
 afterAll(async () => {
   client?.close();
-  await svc?.stop();
-  await db?.drop();
-  const admin = kafka.admin();
-  await admin.connect();
-  const mine = (await admin.listTopics()).filter((t) => t.endsWith(suffix) || t.endsWith(`${suffix}.dlq`));
-  if (mine.length) await admin.deleteTopics({ topics: mine });
-  await admin.disconnect();
+  await stopTestContacts({ db, kafka, svc }, suffix);
 });
 
 /** The gRPC error a call fails with (fails the test when the call succeeds). */

@@ -5,12 +5,11 @@
  * 2 GB file, a bad mapping); a dry run; cancel; the export.
  */
 import { ExportList, ImportField, ImportStatus, ImportsServiceService } from '@crm/contracts/crm/contacts/v1/imports';
-import { parseConfig } from '@crm/config';
 import { createClient, status, type ServiceError, type TenantContext } from '@crm/grpc';
 import type { RunningService } from '@crm/service';
-import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { uniqueName, type TestDatabase } from '@crm/testing';
 import type { Kafka } from 'kafkajs';
-import { contactsEnv, startContacts } from '../src/app';
+import { startTestContacts, stopTestContacts } from './harness';
 import { existingList, finished, generateList, NAME_PHONE_EMAIL, runImport, toCp1251, upload, type ImportsClient } from './imports-fixture';
 
 const tenantA: TenantContext = { tenantId: uniqueName('tenant_a'), callerId: 'user-a', callerKind: 'user' };
@@ -24,31 +23,13 @@ let svc: RunningService;
 let client: ImportsClient;
 
 beforeAll(async () => {
-  const urls = stackUrls();
-  db = await createTestDatabase('imports');
-  kafka = kafkaFor(urls.kafkaBrokers, testLogger());
-  await createRunTopics(kafka, suffix);
-  const env = parseConfig(contactsEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: urls.kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: suffix,
-  });
-  svc = await startContacts(env);
+  ({ db, kafka, svc } = await startTestContacts('imports', suffix));
   client = createClient(ImportsServiceService, { address: `127.0.0.1:${svc.grpc.port}`, defaultDeadlineMs: 30_000 });
 }, 60_000);
 
 afterAll(async () => {
   client?.close();
-  await svc?.stop();
-  await db?.drop();
-  const admin = kafka.admin();
-  await admin.connect();
-  const mine = (await admin.listTopics()).filter((t) => t.endsWith(suffix) || t.endsWith(`${suffix}.dlq`));
-  if (mine.length) await admin.deleteTopics({ topics: mine });
-  await admin.disconnect();
+  await stopTestContacts({ db, kafka, svc }, suffix);
 });
 
 async function failure(call: Promise<unknown>): Promise<ServiceError> {

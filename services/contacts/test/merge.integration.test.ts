@@ -6,14 +6,13 @@
  */
 import { ContactMerged, ContactMergeUndone } from '@crm/contracts/crm/contacts/events/v1/contact_events';
 import { ContactsServiceService, PointType, ProvenanceKind, type PointInput } from '@crm/contracts/crm/contacts/v1/contacts';
-import { parseConfig } from '@crm/config';
 import { uuidv7 } from '@crm/db';
 import { createClient, fromServiceError, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
 import type { RunningService } from '@crm/service';
-import { collect, createRunTopics, createTestDatabase, eventually, header, kafkaFor, runId, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { collect, eventually, header, runId, uniqueName, type TestDatabase } from '@crm/testing';
 import type { Kafka } from 'kafkajs';
 import { CONTACT_MERGE_UNDONE, CONTACT_MERGED, CONTACT_TOPIC } from '../src/events';
-import { contactsEnv, startContacts } from '../src/app';
+import { startTestContacts, stopTestContacts } from './harness';
 
 type Client = PromiseClient<typeof ContactsServiceService>;
 
@@ -27,31 +26,13 @@ let svc: RunningService;
 let client: Client;
 
 beforeAll(async () => {
-  const urls = stackUrls();
-  db = await createTestDatabase('contacts_merge');
-  kafka = kafkaFor(urls.kafkaBrokers, testLogger());
-  await createRunTopics(kafka, suffix);
-  const env = parseConfig(contactsEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: urls.kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: suffix,
-  });
-  svc = await startContacts(env);
+  ({ db, kafka, svc } = await startTestContacts('contacts_merge', suffix));
   client = createClient(ContactsServiceService, { address: `127.0.0.1:${svc.grpc.port}` });
 }, 60_000);
 
 afterAll(async () => {
   client?.close();
-  await svc?.stop();
-  await db?.drop();
-  const admin = kafka.admin();
-  await admin.connect();
-  const mine = (await admin.listTopics()).filter((t) => t.endsWith(suffix) || t.endsWith(`${suffix}.dlq`));
-  if (mine.length) await admin.deleteTopics({ topics: mine });
-  await admin.disconnect();
+  await stopTestContacts({ db, kafka, svc }, suffix);
 });
 
 async function failure(call: Promise<unknown>): Promise<ServiceError> {

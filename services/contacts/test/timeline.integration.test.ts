@@ -10,14 +10,13 @@ import { ContactsServiceService, CreateContactRequest, PointType, type Contact, 
 import { DealCreated, DealLost, DealStatus, DealWon, type DealSnapshot } from '@crm/contracts/crm/funnel/events/v1/deal_events';
 import { RequestCommented, RequestContactLinked, RequestCreated } from '@crm/contracts/crm/intake/events/v1/request_events';
 import { Channel, QualificationAxis, Request } from '@crm/contracts/crm/intake/v1/request';
-import { parseConfig } from '@crm/config';
 import { uuidv7 } from '@crm/db';
 import { createClient, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
 import { TypedProducer, type Codec } from '@crm/kafka';
 import type { RunningService } from '@crm/service';
-import { createRunTopics, createTestDatabase, eventually, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { eventually, uniqueName, type TestDatabase } from '@crm/testing';
 import type { Kafka, Producer } from 'kafkajs';
-import { contactsEnv, startContacts } from '../src/app';
+import { startTestContacts, stopTestContacts } from './harness';
 import { DEAL_CREATED, DEAL_LOST, DEAL_TOPIC, DEAL_WON, REQUEST_COMMENTED, REQUEST_CONTACT_LINKED, REQUEST_CREATED, REQUEST_TOPIC } from '../src/events';
 import { listTimeline } from '../src/timeline.service';
 
@@ -35,23 +34,11 @@ let contacts: PromiseClient<typeof ContactsServiceService>;
 let cards: PromiseClient<typeof ClientCardsServiceService>;
 
 beforeAll(async () => {
-  const urls = stackUrls();
-  db = await createTestDatabase('contacts_timeline');
-  kafka = kafkaFor(urls.kafkaBrokers, testLogger());
-  await createRunTopics(kafka, suffix);
+  ({ db, kafka, svc } = await startTestContacts('contacts_timeline', suffix));
   producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
   intake = new TypedProducer(producer, 'crm/intake');
   funnel = new TypedProducer(producer, 'crm/funnel');
-  const env = parseConfig(contactsEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: urls.kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: suffix,
-  });
-  svc = await startContacts(env);
   const address = `127.0.0.1:${svc.grpc.port}`;
   contacts = createClient(ContactsServiceService, { address });
   cards = createClient(ClientCardsServiceService, { address });
@@ -61,13 +48,7 @@ afterAll(async () => {
   contacts?.close();
   cards?.close();
   await producer?.disconnect();
-  await svc?.stop();
-  await db?.drop();
-  const admin = kafka.admin();
-  await admin.connect();
-  const mine = (await admin.listTopics()).filter((t) => t.endsWith(suffix) || t.endsWith(`${suffix}.dlq`));
-  if (mine.length) await admin.deleteTopics({ topics: mine });
-  await admin.disconnect();
+  await stopTestContacts({ db, kafka, svc }, suffix);
 });
 
 async function failure(call: Promise<unknown>): Promise<ServiceError> {
