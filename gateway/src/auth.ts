@@ -1,6 +1,6 @@
 import { Role, SubjectKind, type Principal } from '@crm/contracts/crm/identity/v1/identity';
 import { DomainError } from '@crm/errors';
-import type { TenantContext } from '@crm/grpc';
+import type { CallerRole, TenantContext } from '@crm/grpc';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Clients } from './clients';
@@ -91,9 +91,26 @@ export function toCaller(principal: Principal, via: Caller['via']): Caller {
     principal,
     via,
     scopes: new Set<string>(isKey ? principal.scopes : principal.roles.flatMap((r) => ROLE_SCOPES[r] ?? [])),
-    tenant: { tenantId: principal.tenantId, callerId: principal.subjectId, callerKind: isKey ? 'api_key' : 'user' },
+    tenant: isKey
+      ? { tenantId: principal.tenantId, callerId: principal.subjectId, callerKind: 'api_key' }
+      : {
+          tenantId: principal.tenantId,
+          callerId: principal.subjectId,
+          callerKind: 'user',
+          // Who-sees-what is enforced by the owning services from these (libs/grpc visibilityOf).
+          roles: principal.roles.map((r) => ROLE_NAME[r]).filter((r): r is CallerRole => r !== undefined),
+          departmentIds: principal.departmentIds,
+          headedDepartmentIds: principal.headedDepartmentIds,
+        },
   };
 }
+
+const ROLE_NAME: Record<number, CallerRole | undefined> = {
+  [Role.ROLE_ADMIN]: 'admin',
+  [Role.ROLE_HEAD_OF_SALES]: 'head_of_sales',
+  [Role.ROLE_SELLER]: 'seller',
+  [Role.ROLE_ANALYST]: 'analyst',
+};
 
 export function requireScope(caller: Caller, scope: Scope): void {
   if (!caller.scopes.has(scope)) throw new DomainError('PERMISSION_DENIED', `this credential lacks the scope ${scope}`);

@@ -38,7 +38,7 @@ async function startReplica(name: string): Promise<Replica> {
   // CONTACTS_GRPC_ADDR: nobody listens; these requests have no phone or e-mail, so intake never calls contacts.
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', 'intake', 'src', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: db.url, KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','), GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port), TOPIC_SUFFIX: suffix, CONTACTS_GRPC_ADDR: '127.0.0.1:1', LOG_LEVEL: 'info', OTEL_SERVICE_NAME: name },
+    env: { ...process.env, DATABASE_URL: db.url, KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','), GRPC_HOST: '127.0.0.1', GRPC_PORT: String(port), TOPIC_SUFFIX: suffix, CONTACTS_GRPC_ADDR: '127.0.0.1:1', IDENTITY_GRPC_ADDR: '127.0.0.1:1', LOG_LEVEL: 'info', OTEL_SERVICE_NAME: name },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -101,6 +101,9 @@ describe('two replicas of intake', () => {
               publicFormId: '',
               defaultCountry: 'RU',
               extraFields: [],
+              projectId: '',
+              dialedNumberKind: '',
+              missed: false,
             },
             tenant,
           );

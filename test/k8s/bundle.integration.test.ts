@@ -26,7 +26,7 @@ const topicSuffix = `.${uniqueName('k8s')}`;
 const baseEnv = { PATH: process.env.PATH, LOG_LEVEL: 'info', KAFKA_BROKERS: urls.kafkaBrokers.join(','), TOPIC_SUFFIX: topicSuffix };
 const envOf = {
   identity: { ...baseEnv, DATABASE_URL: databaseUrl(urls.databaseUrl, dbs.identity) },
-  intake: { ...baseEnv, DATABASE_URL: databaseUrl(urls.databaseUrl, dbs.intake), TOPIC_REPLICATION_FACTOR: '1', CONTACTS_GRPC_ADDR: '127.0.0.1:1' },
+  intake: { ...baseEnv, DATABASE_URL: databaseUrl(urls.databaseUrl, dbs.intake), TOPIC_REPLICATION_FACTOR: '1', CONTACTS_GRPC_ADDR: '127.0.0.1:1', IDENTITY_GRPC_ADDR: '127.0.0.1:1' },
   reporting: { ...baseEnv, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase },
 };
 

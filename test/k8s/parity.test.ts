@@ -22,7 +22,7 @@ const EXTRA = ['OTEL_SERVICE_NAME'];
 describe('the required environment, derived from the zod schemas', () => {
   it('is what each service cannot start without', () => {
     expect(requiredEnv(configSchemas.identity)).toEqual(['DATABASE_URL', 'KAFKA_BROKERS']);
-    expect(requiredEnv(configSchemas.intake)).toEqual(['CONTACTS_GRPC_ADDR', 'DATABASE_URL', 'KAFKA_BROKERS']);
+    expect(requiredEnv(configSchemas.intake)).toEqual(['CONTACTS_GRPC_ADDR', 'DATABASE_URL', 'IDENTITY_GRPC_ADDR', 'KAFKA_BROKERS']);
     expect(requiredEnv(configSchemas.reporting)).toEqual(['CLICKHOUSE_URL', 'KAFKA_BROKERS']);
     expect(requiredEnv(configSchemas.gateway)).toEqual(['CONTACTS_GRPC_ADDR', 'IDENTITY_GRPC_ADDR', 'INTAKE_GRPC_ADDR', 'KAFKA_BROKERS', 'REPORTING_GRPC_ADDR']);
   });
@@ -98,8 +98,8 @@ describe('the migrations jobs and the code', () => {
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
       .map((f) => f.replace(/\.ts$/, ''))
       .sort();
-    // The services' own required variables (intake's CONTACTS_GRPC_ADDR), so each schema parses.
-    const env = { DATABASE_URL: 'postgres://u:p@db:5432/x', KAFKA_BROKERS: 'k:9092', CONTACTS_GRPC_ADDR: 'contacts:50051' };
+    // The services' own required variables (intake's CONTACTS_GRPC_ADDR and IDENTITY_GRPC_ADDR), so each schema parses.
+    const env = { DATABASE_URL: 'postgres://u:p@db:5432/x', KAFKA_BROKERS: 'k:9092', CONTACTS_GRPC_ADDR: 'contacts:50051', IDENTITY_GRPC_ADDR: 'identity:50051' };
     const { migrations } = plan(name).postgres!(configSchemas[name].parse(env));
     expect(migrations.map((m) => m.name).sort()).toEqual(files);
   });

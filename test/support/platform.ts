@@ -56,7 +56,7 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
   // contacts before intake: intake calls it on every create.
   const contacts = await startContacts(parseConfig(contactsEnv, { ...common, DATABASE_URL: dbs[2].url }));
   const contactsAddr = `127.0.0.1:${contacts.grpc.port}`;
-  const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url, CONTACTS_GRPC_ADDR: contactsAddr }));
+  const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url, CONTACTS_GRPC_ADDR: contactsAddr, IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`, INTAKE_TEAM_CACHE_MS: '0' }));
   const chDatabase = uniqueName('pf_reporting');
   const reporting = opts.reporting
     ? await startReporting(parseConfig(reportingEnv, { ...common, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase }), { logger })

@@ -167,6 +167,9 @@ async function formScope(app: FastifyInstance, deps: GatewayDeps): Promise<void>
           defaultCountry: deps.env.DEFAULT_PHONE_COUNTRY,
           extraFields: m.extraFields,
           extraFieldsTruncated: m.extraFieldsTruncated,
+          projectId: '',
+          dialedNumberKind: '',
+          missed: false,
         },
         tenant,
       );

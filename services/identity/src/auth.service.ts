@@ -54,6 +54,8 @@ function userPrincipal(row: UserRow): Principal {
     roles: rolesToWire(row.roles),
     scopes: scopesForRoles(row.roles),
     tenantTimeZone: row.time_zone,
+    departmentIds: [],
+    headedDepartmentIds: [],
   };
 }
 
@@ -103,6 +105,8 @@ export class AuthService {
       roles: [],
       scopes: key.scopes,
       tenantTimeZone: key.time_zone,
+      departmentIds: [],
+      headedDepartmentIds: [],
     };
   }
 

@@ -1,34 +1,49 @@
-import { startService, type RunningService } from '@crm/service';
+import { startService, type Built, type RunningService } from '@crm/service';
 import { ContactBackfill } from './backfill';
 import type { IntakeEnv } from './config';
-import { GrpcContactMatcher, type ContactMatcher } from './contacts';
+import { GrpcContactMatcher } from './contacts';
+import type { IntakeContext } from './context';
 import { RequestCommentSchema } from './db/entities/request-comment.entity';
 import { RequestSchema } from './db/entities/request.entity';
 import { intakeMigrations } from './db/migrations/intake_0001_requests';
 import { intakeService } from './grpc/intake.server';
 import { contactEventsConsumer } from './kafka/crm.contacts.contact.v1.consumer';
 import { RequestsService } from './requests.service';
+import { routingParts } from './routing';
+import { tasksParts } from './tasks';
+import { GrpcTeamDirectory } from './team';
+import { timersParts } from './timers';
+import { workflowParts } from './workflow';
 
 /**
  * Starts intake: its database (created and migrated, with the runtime's outbox), the outbox relay, the
- * consumer of contacts' merges, the contact backfill and the gRPC server. Used by main.ts, the
- * integration tests (in-process) and the lead's `npm start`.
+ * consumer of contacts' merges, the contact backfill, the areas of working the request (workflow,
+ * routing, tasks, timers) and the gRPC server. Used by main.ts, the integration tests (in-process) and
+ * the lead's `npm start`.
  */
 export function startIntake(env: IntakeEnv, opts: { handleSignals?: boolean } = {}): Promise<RunningService> {
-  let contacts: ContactMatcher | undefined;
+  let ctx: IntakeContext | undefined;
   return startService(
     {
       name: 'intake',
       env,
       database: { entities: [RequestSchema, RequestCommentSchema], migrations: intakeMigrations },
-      build: ({ orm, logger }) => {
-        contacts = new GrpcContactMatcher(env.CONTACTS_GRPC_ADDR, env.INTAKE_CONTACTS_TIMEOUT_MS);
+      build: ({ orm, logger, kafka, topicName }) => {
+        const contacts = new GrpcContactMatcher(env.CONTACTS_GRPC_ADDR, env.INTAKE_CONTACTS_TIMEOUT_MS);
+        const team = new GrpcTeamDirectory(env.IDENTITY_GRPC_ADDR, env.INTAKE_TEAM_CACHE_MS);
+        const requests = new RequestsService(orm!, env.INTAKE_DEFAULT_COUNTRY, contacts, logger);
+        ctx = { env, orm: orm!, logger, kafka, topicName, contacts, team, requests };
         const backfill = new ContactBackfill({ orm: orm!, contacts, logger, defaultCountry: env.INTAKE_DEFAULT_COUNTRY, intervalMs: env.INTAKE_BACKFILL_INTERVAL_MS });
+        const parts: Partial<Built>[] = [routingParts(ctx), workflowParts(ctx), tasksParts(ctx), timersParts(ctx)];
         return {
-          grpc: [intakeService(new RequestsService(orm!, env.INTAKE_DEFAULT_COUNTRY, contacts, logger))],
-          consumers: [contactEventsConsumer(env.TOPIC_SUFFIX)],
-          workers: [backfill],
-          close: async () => contacts?.close(),
+          grpc: [intakeService(requests), ...parts.flatMap((p) => p.grpc ?? [])],
+          consumers: [contactEventsConsumer(env.TOPIC_SUFFIX), ...parts.flatMap((p) => p.consumers ?? [])],
+          workers: [backfill, ...parts.flatMap((p) => p.workers ?? [])],
+          close: async () => {
+            for (const p of parts) await p.close?.();
+            contacts.close();
+            team.close();
+          },
         };
       },
     },

@@ -97,7 +97,29 @@ export function toProtoRequest(row: RequestRow): Request {
     extraFields: (row.extraFields ?? []).map(([key, value]) => ({ key, value })),
     extraFieldsTruncated: row.extraFieldsTruncated ?? false,
     contactId: row.contactId ?? '',
+    version: row.version ?? 1,
+    departmentId: row.departmentId ?? '',
+    assigneeId: row.assigneeId ?? '',
+    projectId: row.projectId ?? '',
+    routingVersion: row.routingVersion ?? 0,
+    routingRuleId: row.routingRuleId ?? '',
+    slaDueAt: iso(row.slaDueAt),
+    slaBreachedAt: iso(row.slaBreachedAt),
+    firstResponseAt: iso(row.firstResponseAt),
+    revisitAt: iso(row.revisitAt),
+    trashReason: row.trashReason ?? '',
+    trashNote: row.trashNote ?? '',
+    dealId: row.dealId ?? '',
+    clientCardId: row.clientCardId ?? '',
+    missed: row.missed ?? false,
+    dialedNumberKind: row.dialedNumberKind ?? '',
+    stateChangedAt: iso(row.stateChangedAt),
+    stateReason: row.stateReason ?? '',
   };
+}
+
+function iso(d: Date | null | undefined): string {
+  return d ? d.toISOString() : '';
 }
 
 export function toProtoComment(row: RequestCommentRow): Comment {

@@ -154,6 +154,8 @@ export class RequestsService {
         commentCount: 0,
         contactId: contact.contactId,
         contactUnlinkable: contact.unlinkable,
+        version: 1,
+        missed: false,
       });
       enqueueEvent(em, {
         topic: REQUEST_TOPIC,

@@ -16,7 +16,7 @@ import { decodeData, decodeEvent, encodeEvent, type CloudEvent } from '@crm/kafk
 import { eventually, runId } from '@crm/testing';
 import type { KafkaMessage } from 'kafkajs';
 import { Pool } from 'pg';
-import { collect, grpcError, startHarness, tenant, TEST_CONTACTS_TIMEOUT_MS, type Harness } from './harness';
+import { collect, grpcError, NO_LIST_FILTERS, NO_ROUTING_FIELDS, startHarness, tenant, TEST_CONTACTS_TIMEOUT_MS, type Harness } from './harness';
 
 let h: Harness;
 const A = tenant('tenant-a', 'user-a');
@@ -25,11 +25,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const noAttribution = { utmSource: '', utmMedium: '', utmCampaign: '', utmContent: '', utmTerm: '', landingPage: '', referrer: '' };
 
 function form(over: Partial<CreateRequestRequest> = {}): CreateRequestRequest {
-  return { channel: Channel.CHANNEL_WEB_FORM, name: '', phone: '', email: '', message: '', attribution: noAttribution, idempotencyKey: '', publicFormId: '', defaultCountry: '', extraFields: [], ...over };
+  return { channel: Channel.CHANNEL_WEB_FORM, name: '', phone: '', email: '', message: '', attribution: noAttribution, idempotencyKey: '', publicFormId: '', defaultCountry: '', extraFields: [], ...NO_ROUTING_FIELDS, ...over };
 }
 
 const list = (over: Partial<ListRequestsRequest>, t = A) =>
-  h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '', contactId: '', ...over }, t);
+  h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '', contactId: '', ...NO_LIST_FILTERS, ...over }, t);
 
 let watcher: Promise<Awaited<ReturnType<typeof collect>>>;
 let contactsDb: Pool;

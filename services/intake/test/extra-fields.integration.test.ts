@@ -9,7 +9,7 @@ import { Channel } from '@crm/contracts/crm/intake/v1/request';
 import { status } from '@crm/grpc';
 import { decodeData, decodeEvent } from '@crm/kafka';
 import { eventually, runId } from '@crm/testing';
-import { collect, grpcError, startHarness, tenant, type Harness } from './harness';
+import { collect, grpcError, NO_LIST_FILTERS, NO_ROUTING_FIELDS, startHarness, tenant, type Harness } from './harness';
 
 let h: Harness;
 const A = tenant('tenant-extra-a');
@@ -29,6 +29,7 @@ function form(over: Partial<CreateRequestRequest> = {}): CreateRequestRequest {
     publicFormId: 'pf_form',
     defaultCountry: '',
     extraFields: [],
+    ...NO_ROUTING_FIELDS,
     ...over,
   };
 }
@@ -56,7 +57,7 @@ describe('extra fields', () => {
     const { request } = await h.client.createRequest(form({ extraFields: extra, extraFieldsTruncated: true }), A);
     expect(request).toMatchObject({ extraFields: extra, extraFieldsTruncated: true });
     expect((await h.client.getRequest({ id: request!.id }, A)).request).toEqual(request);
-    expect((await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: 'Extra', pageSize: 10, cursor: '', contactId: '' }, A)).requests[0]).toEqual(request);
+    expect((await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: 'Extra', pageSize: 10, cursor: '', contactId: '', ...NO_LIST_FILTERS }, A)).requests[0]).toEqual(request);
     const row = (await h.pool.query('SELECT extra_fields, extra_fields_truncated FROM requests WHERE id = $1', [request!.id])).rows[0];
     expect(row).toEqual({ extra_fields: extra.map((x) => [x.key, x.value]), extra_fields_truncated: true });
 
@@ -102,7 +103,7 @@ describe('extra fields', () => {
   it("are another tenant's only through their own request", async () => {
     const { request } = await h.client.createRequest(form({ extraFields: [f('secret', 'of A')] }), A);
     expect((await grpcError(h.client.getRequest({ id: request!.id }, B))).code).toBe(status.NOT_FOUND);
-    const listB = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '', contactId: '' }, B);
+    const listB = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '', contactId: '', ...NO_LIST_FILTERS }, B);
     expect(JSON.stringify(listB.requests)).not.toContain('of A');
   });
 });

@@ -109,7 +109,7 @@ function contactsProcess(dbUrl: string, port: number, suffix: string): ContactsP
 /** The MatchOrCreate deadline in tests: above the default 800 ms, so a loaded machine does not make a request miss its contact. */
 export const TEST_CONTACTS_TIMEOUT_MS = 3000;
 
-export async function startHarness(opts: { backfillIntervalMs?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { backfillIntervalMs?: number; identityAddr?: string } = {}): Promise<Harness> {
   const urls = stackUrls();
   const logger = testLogger('intake-test');
   const db: TestDatabase = await createTestDatabase('intake');
@@ -134,6 +134,8 @@ export async function startHarness(opts: { backfillIntervalMs?: number } = {}): 
       TOPIC_SUFFIX: suffix,
       GRPC_HOST: '127.0.0.1',
       CONTACTS_GRPC_ADDR: contacts.addr,
+      IDENTITY_GRPC_ADDR: opts.identityAddr ?? '127.0.0.1:1',
+      INTAKE_TEAM_CACHE_MS: '0',
       INTAKE_CONTACTS_TIMEOUT_MS: String(TEST_CONTACTS_TIMEOUT_MS),
       INTAKE_BACKFILL_INTERVAL_MS: String(opts.backfillIntervalMs ?? 200),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -164,9 +166,26 @@ export async function startHarness(opts: { backfillIntervalMs?: number } = {}): 
   };
 }
 
-export function tenant(tenantId: string, callerId = 'user-1'): TenantContext {
-  return { tenantId, callerId, callerKind: 'user' };
+/** A user of the tenant; an admin unless roles say otherwise (who-sees-what scopes other roles). */
+export function tenant(tenantId: string, callerId = 'user-1', roles: TenantContext['roles'] = ['admin']): TenantContext {
+  return { tenantId, callerId, callerKind: 'user', roles };
 }
+
+/** ListRequests' filters added by issue 8, all unset (spread into a literal ListRequestsRequest). */
+export const NO_LIST_FILTERS = {
+  departmentIds: [],
+  assigneeIds: [],
+  projectIds: [],
+  meanings: [],
+  qualifications: [],
+  contactAxes: [],
+  numberAxes: [],
+  utmSource: '',
+  order: '',
+};
+
+/** CreateRequest's fields added by issue 8, unset. */
+export const NO_ROUTING_FIELDS = { projectId: '', dialedNumberKind: '', missed: false };
 
 /** The gRPC error of a call that must fail (fails the test if it succeeds). */
 export async function grpcError(call: Promise<unknown>): Promise<ServiceError & { violations: { field: string; message: string }[] }> {

@@ -4,7 +4,7 @@ import { Channel, ContactAxis, MeaningAxis, NumberAxis, QualificationAxis, Reque
 import { status } from '@crm/grpc';
 import { decodeData, decodeEvent } from '@crm/kafka';
 import { eventually, runId } from '@crm/testing';
-import { collect, grpcError, startHarness, tenant, type Harness } from './harness';
+import { collect, grpcError, NO_LIST_FILTERS, NO_ROUTING_FIELDS, startHarness, tenant, type Harness } from './harness';
 
 let h: Harness;
 const A = tenant('tenant-a', 'user-a');
@@ -24,6 +24,7 @@ function form(over: Partial<CreateRequestRequest> = {}): CreateRequestRequest {
     publicFormId: '',
     defaultCountry: '',
     extraFields: [],
+    ...NO_ROUTING_FIELDS,
     ...over,
   };
 }
@@ -153,7 +154,7 @@ describe('create and get', () => {
     const primaries = results.filter((r) => r.request!.axes!.number === NumberAxis.NUMBER_AXIS_PRIMARY);
     expect(primaries).toHaveLength(1);
     // ...and it is the earliest one in the journal's order.
-    const journal = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '', contactId: '' }, t);
+    const journal = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor: '', contactId: '', ...NO_LIST_FILTERS }, t);
     expect(journal.requests).toHaveLength(n);
     expect(journal.requests[n - 1].id).toBe(primaries[0].request!.id);
   });
@@ -162,7 +163,7 @@ describe('create and get', () => {
 describe('the journal (ListRequests)', () => {
   const L = tenant('tenant-list');
   const list = (over: Partial<Parameters<Harness['client']['listRequests']>[0]> = {}) =>
-    h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '', contactId: '', ...over }, L);
+    h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '', contactId: '', ...NO_LIST_FILTERS, ...over }, L);
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -336,7 +337,7 @@ describe('bad input', () => {
   });
 
   it('ListRequests with a malformed cursor, page_size above 100, bad dates or an unspecified state is INVALID_ARGUMENT', async () => {
-    const base = { states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '', contactId: '' };
+    const base = { states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '', contactId: '', ...NO_LIST_FILTERS };
     const cases = [
       [{ ...base, cursor: 'definitely-not-a-cursor' }, 'cursor'],
       [{ ...base, cursor: Buffer.from('{"v":1,"t":"x","i":"y"}').toString('base64url') }, 'cursor'],
@@ -372,12 +373,12 @@ describe('two tenants', () => {
     const all: Request[] = [];
     let cursor = '';
     do {
-      const page = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor, contactId: '' }, B);
+      const page = await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 100, cursor, contactId: '', ...NO_LIST_FILTERS }, B);
       all.push(...page.requests);
       cursor = page.nextCursor;
     } while (cursor);
     expect(all.every((r) => r.tenantId === 'tenant-b')).toBe(true);
-    expect((await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: 'only', pageSize: 0, cursor: '', contactId: '' }, B)).requests).toEqual([]);
+    expect((await h.client.listRequests({ states: [], channels: [], createdFrom: '', createdTo: '', query: 'only', pageSize: 0, cursor: '', contactId: '', ...NO_LIST_FILTERS }, B)).requests).toEqual([]);
 
     const forB = await h.client.createRequest(form({ phone: '8 (999) 777-66-55', email: 'ONLY-A@example.com' }), B);
     expect(forB.request!.axes!.number).toBe(NumberAxis.NUMBER_AXIS_PRIMARY);

@@ -41,9 +41,35 @@ export interface RequestRow {
   contactId: string | null;
   /** Why contacts refused the request's points; the backfill never retries such a request (intake_0003). */
   contactUnlinkable?: string | null;
+  // Working the request (intake_0004).
+  /** Incremented on every change (optimistic concurrency: expected_version). */
+  version: number;
+  departmentId: string | null;
+  assigneeId: string | null;
+  projectId: string | null;
+  routingVersion: number | null;
+  routingRuleId: string | null;
+  slaDueAt: Date | null;
+  slaBreachedAt: Date | null;
+  firstResponseAt: Date | null;
+  firstResponseBy: string | null;
+  revisitAt: Date | null;
+  trashReason: TrashReasonName | null;
+  trashNote: string | null;
+  dealId: string | null;
+  clientCardId: string | null;
+  missed: boolean;
+  dialedNumberKind: DialedNumberKind | null;
+  stateChangedAt: Date | null;
+  stateReason: string | null;
+  deferredBy: string | null;
 }
 
+export type TrashReasonName = 'spam' | 'wrong_number' | 'not_targeted' | 'duplicate' | 'other';
+export type DialedNumberKind = 'advertising' | 'support' | 'sales';
+
 const text = (fieldName: string) => ({ type: 'text', fieldName, nullable: true }) as const;
+const at = (fieldName: string) => ({ type: 'datetime', fieldName, columnType: 'timestamptz', nullable: true }) as const;
 
 export const RequestSchema = new EntitySchema<RequestRow>({
   name: 'Request',
@@ -78,5 +104,25 @@ export const RequestSchema = new EntitySchema<RequestRow>({
     commentCount: { type: 'integer', fieldName: 'comment_count', default: 0 },
     contactId: { type: 'uuid', fieldName: 'contact_id', nullable: true },
     contactUnlinkable: { type: 'text', fieldName: 'contact_unlinkable', nullable: true },
+    version: { type: 'integer', default: 1 },
+    departmentId: { type: 'uuid', fieldName: 'department_id', nullable: true },
+    assigneeId: { type: 'uuid', fieldName: 'assignee_id', nullable: true },
+    projectId: { type: 'uuid', fieldName: 'project_id', nullable: true },
+    routingVersion: { type: 'integer', fieldName: 'routing_version', nullable: true },
+    routingRuleId: text('routing_rule_id'),
+    slaDueAt: at('sla_due_at'),
+    slaBreachedAt: at('sla_breached_at'),
+    firstResponseAt: at('first_response_at'),
+    firstResponseBy: { type: 'uuid', fieldName: 'first_response_by', nullable: true },
+    revisitAt: at('revisit_at'),
+    trashReason: text('trash_reason'),
+    trashNote: text('trash_note'),
+    dealId: { type: 'uuid', fieldName: 'deal_id', nullable: true },
+    clientCardId: { type: 'uuid', fieldName: 'client_card_id', nullable: true },
+    missed: { type: 'boolean', default: false },
+    dialedNumberKind: text('dialed_number_kind'),
+    stateChangedAt: at('state_changed_at'),
+    stateReason: text('state_reason'),
+    deferredBy: { type: 'uuid', fieldName: 'deferred_by', nullable: true },
   },
 });

@@ -1,0 +1,7 @@
+import type { Built } from '@crm/service';
+import type { IntakeContext } from '../context';
+
+/** What the timers area adds to intake (gRPC services, consumers, workers). Filled by its implementation. */
+export function timersParts(_ctx: IntakeContext): Partial<Built> {
+  return {};
+}
