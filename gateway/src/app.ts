@@ -22,7 +22,13 @@ import { reportRoutes } from './routes/reports';
 import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/session';
 import { streamRoutes } from './routes/stream';
+import { routingRoutes } from './routes/routing';
+import { tasksRoutes } from './routes/tasks';
+import { teamRoutes } from './routes/team';
 import { tenantRoutes, tenantSchemas } from './routes/tenant';
+import { workRoutes } from './routes/work';
+import { teamSchemas } from './team-schemas';
+import { workSchemas } from './work-schemas';
 import { isTimeZone } from './time-zone';
 import { namedSchemas } from './schemas';
 
@@ -109,6 +115,8 @@ export async function buildGateway(deps: GatewayDeps) {
   for (const s of namedSchemas) app.addSchema(s);
   for (const s of tenantSchemas) app.addSchema(s);
   for (const s of contactsSchemas) app.addSchema(s);
+  for (const s of teamSchemas) app.addSchema(s);
+  for (const s of workSchemas) app.addSchema(s);
 
   // Admission first: under overload the excess is refused before anything else is spent on it
   // (admission.ts). The realtime stream is long-lived and not counted.
@@ -193,6 +201,10 @@ export async function buildGateway(deps: GatewayDeps) {
     await companyRoutes(scoped, deps);
     await cardRoutes(scoped, deps);
     await importRoutes(scoped, deps);
+    await teamRoutes(scoped, deps);
+    await workRoutes(scoped, deps);
+    await routingRoutes(scoped, deps);
+    await tasksRoutes(scoped, deps);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -13,13 +13,23 @@ export const CSRF_HEADER = 'x-crm-csrf';
 /** The calls the gateway makes before it knows the tenant (identity ignores the tenant of these). */
 export const PLATFORM: TenantContext = { tenantId: 'platform', callerId: 'gateway', callerKind: 'service' };
 
-export type Scope = 'requests:read' | 'requests:write' | 'reports:read' | 'contacts:read' | 'contacts:write' | 'identity:admin';
+export type Scope =
+  | 'requests:read'
+  | 'requests:write'
+  | 'reports:read'
+  | 'contacts:read'
+  | 'contacts:write'
+  | 'team:read'
+  | 'tasks:read'
+  | 'tasks:write'
+  | 'routing:write'
+  | 'identity:admin';
 
 const ROLE_SCOPES: Record<number, Scope[]> = {
-  [Role.ROLE_ADMIN]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'identity:admin'],
-  [Role.ROLE_HEAD_OF_SALES]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write'],
-  [Role.ROLE_SELLER]: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write'],
-  [Role.ROLE_ANALYST]: ['requests:read', 'reports:read', 'contacts:read'],
+  [Role.ROLE_ADMIN]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin'],
+  [Role.ROLE_HEAD_OF_SALES]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write'],
+  [Role.ROLE_SELLER]: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write'],
+  [Role.ROLE_ANALYST]: ['requests:read', 'reports:read', 'contacts:read', 'team:read'],
 };
 
 export interface Caller {

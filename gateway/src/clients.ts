@@ -2,7 +2,11 @@ import { ClientCardsServiceService, CompaniesServiceService } from '@crm/contrac
 import { ContactsServiceService } from '@crm/contracts/crm/contacts/v1/contacts';
 import { ImportsServiceService } from '@crm/contracts/crm/contacts/v1/imports';
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
+import { TeamServiceService } from '@crm/contracts/crm/identity/v1/team';
 import { IntakeServiceService } from '@crm/contracts/crm/intake/v1/intake';
+import { RoutingServiceService } from '@crm/contracts/crm/intake/v1/routing';
+import { TasksServiceService } from '@crm/contracts/crm/intake/v1/tasks';
+import { WorkflowServiceService } from '@crm/contracts/crm/intake/v1/workflow';
 import { ReportingServiceService } from '@crm/contracts/crm/reporting/v1/reporting';
 import { createClient, type PromiseClient } from '@crm/grpc';
 
@@ -14,6 +18,10 @@ export interface Clients {
   companies: PromiseClient<typeof CompaniesServiceService>;
   clientCards: PromiseClient<typeof ClientCardsServiceService>;
   imports: PromiseClient<typeof ImportsServiceService>;
+  team: PromiseClient<typeof TeamServiceService>;
+  workflow: PromiseClient<typeof WorkflowServiceService>;
+  routing: PromiseClient<typeof RoutingServiceService>;
+  tasks: PromiseClient<typeof TasksServiceService>;
 }
 
 /** gRPC clients of the services behind the gateway; reads are retried, writes never. */
@@ -39,6 +47,14 @@ export function createClients(addr: { identity: string; intake: string; reportin
       idempotent: ['getImport', 'listImports', 'listImportErrors', 'appendImportChunk', 'exportContacts'],
       defaultDeadlineMs: 30_000,
     }),
+    team: createClient(TeamServiceService, {
+      address: addr.identity,
+      idempotent: ['listTeamUsers', 'getTeamUser', 'listTeamDepartments', 'getTeamDepartment', 'listProjects', 'listShifts', 'getRoster', 'listAuditEntries'],
+    }),
+    // Changes carry expected_version (a retried one fails on the version, never applies twice).
+    workflow: createClient(WorkflowServiceService, { address: addr.intake, idempotent: ['getRequestHistory', 'countRequests', 'getMyWork', 'listViews'] }),
+    routing: createClient(RoutingServiceService, { address: addr.intake, idempotent: ['getRoutingVersion', 'listRoutingVersions', 'validateRouting', 'simulateRoute'] }),
+    tasks: createClient(TasksServiceService, { address: addr.intake, idempotent: ['getTask', 'listTasks'] }),
   };
 }
 
@@ -50,4 +66,8 @@ export function closeClients(c: Clients): void {
   c.companies.close();
   c.clientCards.close();
   c.imports.close();
+  c.team.close();
+  c.workflow.close();
+  c.routing.close();
+  c.tasks.close();
 }

@@ -8,6 +8,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, setUnauthorizedHandler, type Me } from './api';
 import { Header } from './components/Header';
 import { contactsPage } from './features/contacts/routes';
+import { settingsPage } from './features/settings/routes';
+import { workPage } from './features/work/routes';
 import { useI18n } from './i18n';
 import { LiveFeed, LiveProvider } from './live';
 import { JournalPage } from './pages/JournalPage';
@@ -111,11 +113,15 @@ export function App() {
   let page = <NotFoundPage />;
   const request = matchPath('/requests/:id', location.path);
   const contacts = contactsPage(location.path);
+  const work = workPage(location.path, me);
+  const settings = settingsPage(location.path, me);
   if (location.path === '/requests') page = <JournalPage />;
   else if (request) page = <RequestPage key={request.id} id={request.id} me={me} />;
   else if (location.path === '/reports') page = <ReportPage />;
   else if (location.path === '/settings') page = <SettingsPage me={me} onTimeZoneChanged={(zone) => setSession({ state: 'user', me: { ...me, time_zone: zone } })} />;
   else if (contacts) page = contacts;
+  else if (work) page = work;
+  else if (settings) page = settings;
   else if (onLogin || location.path === '/') page = <></>;
 
   return (
