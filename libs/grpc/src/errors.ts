@@ -19,15 +19,21 @@ export function toServiceError(err: unknown): Partial<ServiceError> & { code: st
   const metadata = new Metadata();
   if (err instanceof DomainError) {
     metadata.set('x-error-code', err.code);
-    if (err.violations.length) metadata.set('x-error-violations', JSON.stringify(err.violations));
+    if (err.violations.length) metadata.set('x-error-violations', asciiJson(err.violations));
     // A machine-readable reason (e.g. idempotency_key_reused) travels to the gateway; other details stay here.
     if (typeof err.details.reason === 'string') metadata.set('x-error-reason', err.details.reason);
     // Ids a caller may see (e.g. owner_contact_id of a point owned by another contact): details.public, as JSON.
-    if (isPublic(err.details.public)) metadata.set('x-error-details', JSON.stringify(err.details.public));
+    // Metadata values are printable ASCII: anything else (a Cyrillic name in a `current` request) as \uXXXX.
+    if (isPublic(err.details.public)) metadata.set('x-error-details', asciiJson(err.details.public));
     return { code: TO_STATUS[err.code], details: err.message, metadata };
   }
   if (isServiceError(err)) return { code: err.code, details: err.details, metadata: err.metadata };
   return { code: status.INTERNAL, details: 'internal error', metadata };
+}
+
+/** JSON with every character outside printable ASCII escaped (still JSON, and a legal metadata value). */
+function asciiJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function isPublic(v: unknown): v is Record<string, string> {
