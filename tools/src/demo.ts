@@ -1,10 +1,13 @@
 /**
  * The demo tenant `npm start` creates on first run: an admin to log in with, an API key and a public
  * form. The API key's secret is shown once by identity, so the credentials are kept in the run
- * folder (`demo.json`, mode 600) to be printed again on later runs.
+ * folder (`demo.json`, mode 600) to be printed again on later runs. The team (Sales and Support with
+ * Moscow working hours, a head of sales, two sellers, a project) is added idempotently, also to a
+ * demo tenant made before it existed.
  */
 import { IdentityServiceService, Role } from '@crm/contracts/crm/identity/v1/identity';
-import { createClient, status, type ServiceError } from '@crm/grpc';
+import { DepartmentKind, TeamServiceService, type WorkSchedule } from '@crm/contracts/crm/identity/v1/team';
+import { createClient, status, type ServiceError, type TenantContext } from '@crm/grpc';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface DemoCredentials {
@@ -14,12 +17,63 @@ export interface DemoCredentials {
   password: string;
   apiKey: string;
   publicFormId: string;
+  /** The demo team's logins (same tenant, password `DEMO.password`); absent in a demo.json made before it. */
+  team?: { email: string; displayName: string; role: string; department: string }[];
+}
+
+/** Mon–Fri 09:00–18:00 in Moscow. */
+const DEMO_HOURS: WorkSchedule = { timeZone: 'Europe/Moscow', hours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, from: '09:00', to: '18:00' })), holidays: [] };
+
+export const DEMO_TEAM = [
+  { email: 'head@demo.local', displayName: 'Boris Head', role: Role.ROLE_HEAD_OF_SALES, department: 'Sales', heads: true },
+  { email: 'seller1@demo.local', displayName: 'Sergey Seller', role: Role.ROLE_SELLER, department: 'Sales', heads: false },
+  { email: 'seller2@demo.local', displayName: 'Olga Support', role: Role.ROLE_SELLER, department: 'Support', heads: false },
+] as const;
+
+const ignoreExists = (err: ServiceError) => {
+  if (err.code !== status.ALREADY_EXISTS) throw err;
+};
+
+/** Departments, the team and a project in the demo tenant; every step tolerates what exists already. */
+async function ensureDemoTeam(identityAddr: string, ctx: TenantContext): Promise<NonNullable<DemoCredentials['team']>> {
+  const identity = createClient(IdentityServiceService, { address: identityAddr, defaultDeadlineMs: 15_000 });
+  const team = createClient(TeamServiceService, { address: identityAddr, defaultDeadlineMs: 15_000 });
+  try {
+    for (const [name, kind] of [
+      ['Sales', DepartmentKind.DEPARTMENT_KIND_SALES],
+      ['Support', DepartmentKind.DEPARTMENT_KIND_SUPPORT],
+    ] as const)
+      await team.createTeamDepartment({ name, kind, slaFirstResponseMinutes: 15, schedule: DEMO_HOURS }, ctx).catch(ignoreExists);
+    const departments = new Map((await team.listTeamDepartments({}, ctx)).departments.map((d) => [d.name, d.id]));
+    for (const m of DEMO_TEAM) {
+      await identity.createUser({ email: m.email, displayName: m.displayName, password: DEMO.password, roles: [m.role] }, ctx).catch(ignoreExists);
+      const user = (await team.listTeamUsers({ page: undefined, departmentId: '', includeInactive: true, query: m.email }, ctx)).users.find((u) => u.email === m.email);
+      if (!user) continue;
+      const dept = departments.get(m.department)!;
+      await team.updateUser(
+        { id: user.id, roles: [], updateRoles: false, departmentIds: [dept], updateDepartmentIds: true, headedDepartmentIds: m.heads ? [dept] : [], updateHeadedDepartmentIds: true },
+        ctx,
+      );
+    }
+    await team.createProject({ name: 'Main', code: 'main' }, ctx).catch(ignoreExists);
+    return DEMO_TEAM.map((m) => ({ email: m.email, displayName: m.displayName, role: m.heads ? 'head of sales' : 'seller', department: m.department }));
+  } finally {
+    identity.close();
+    team.close();
+  }
 }
 
 export const DEMO = { slug: 'demo', name: 'Demo company', email: 'admin@demo.local', password: 'demo-password', timeZone: 'Europe/Moscow' } as const;
 
 export async function ensureDemoTenant(identityAddr: string, file: string): Promise<DemoCredentials> {
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
+    if (saved.team) return saved;
+    // A demo.json from before the team existed: add the team, keep everything else.
+    const team = await ensureDemoTeam(identityAddr, { tenantId: saved.tenantId, callerId: 'npm-start', callerKind: 'service' });
+    writeFileSync(file, JSON.stringify({ ...saved, team }, null, 2), { mode: 0o600 });
+    return { ...saved, team };
+  }
   const client = createClient(IdentityServiceService, { address: identityAddr, defaultDeadlineMs: 15_000 });
   const svc = { tenantId: 'platform', callerId: 'npm-start', callerKind: 'service' as const };
   try {
@@ -41,7 +95,8 @@ export async function ensureDemoTenant(identityAddr: string, file: string): Prom
     });
     const key = await client.createApiKey({ name: 'demo', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write'] }, ctx);
     const form = await client.createPublicForm({ name: 'Demo contact form' }, ctx);
-    const creds: DemoCredentials = { tenantSlug: DEMO.slug, tenantId, email: DEMO.email, password: DEMO.password, apiKey: key.secret, publicFormId: form.form!.id };
+    const team = await ensureDemoTeam(identityAddr, ctx);
+    const creds: DemoCredentials = { tenantSlug: DEMO.slug, tenantId, email: DEMO.email, password: DEMO.password, apiKey: key.secret, publicFormId: form.form!.id, team };
     writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
     return creds;
   } finally {

@@ -40,7 +40,7 @@ async function main() {
 Sales 2.0 is running.
 
   Web UI          ${url}/            tenant "${demo.tenantSlug}", e-mail ${demo.email}, password ${demo.password}
-  API docs        ${url}/docs        (OpenAPI: ${url}/openapi.json)
+${(demo.team ?? []).map((m) => `                  ${m.role} (${m.department}): e-mail ${m.email}, password ${demo.password}\n`).join('')}  API docs        ${url}/docs        (OpenAPI: ${url}/openapi.json)
   Demo form       ${url}/demo/form?form=${demo.publicFormId}&utm_source=demo&utm_campaign=launch
   API key         ${demo.apiKey}
   Public form id  ${demo.publicFormId}

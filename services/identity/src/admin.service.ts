@@ -68,7 +68,7 @@ export class AdminService {
       }
       case 'user': {
         if (!isUuid(ctx.callerId)) throw denied();
-        const rows = await conn.execute<{ roles: string[] }[]>('SELECT roles FROM users WHERE tenant_id = ? AND id = ?', [ctx.tenantId, ctx.callerId]);
+        const rows = await conn.execute<{ roles: string[] }[]>('SELECT roles FROM users WHERE tenant_id = ? AND id = ? AND active', [ctx.tenantId, ctx.callerId]);
         if (!rows[0] || !mayManage({ kind: 'user', roles: rows[0].roles })) throw denied();
         return actor;
       }
@@ -102,7 +102,8 @@ export class AdminService {
     try {
       return await this.em().transactional(async (em) => {
         const now = new Date();
-        const user = em.create(UserSchema, { id: uuidv7(), tenantId, email, displayName, passwordHash, roles, departmentId, createdAt: now, updatedAt: now });
+        const departmentIds = departmentId ? [departmentId] : [];
+        const user = em.create(UserSchema, { id: uuidv7(), tenantId, email, displayName, passwordHash, roles, departmentId, departmentIds, createdAt: now, updatedAt: now });
         audit(em, tenantId, actor, 'user.created', `user:${user.id}`, { email, displayName, roles, departmentId });
         return user;
       });

@@ -4,6 +4,7 @@ import { DomainError, NotFoundError } from '@crm/errors';
 import type { Logger } from '@crm/logger';
 import { audit, type Actor } from './audit';
 import { isUniqueViolation } from './db';
+import { arrayOf } from './team.service';
 import { SessionSchema } from './db/entities/session.entity';
 import { TenantSchema, type Tenant } from './db/entities/tenant.entity';
 import { rolesToWire, scopesForRoles } from './domain/access';
@@ -37,6 +38,8 @@ interface UserRow {
   email: string;
   display_name: string;
   roles: string[];
+  department_ids: string[] | string;
+  headed_department_ids: string[] | string;
   slug: string;
   locale: string;
   time_zone: string;
@@ -54,10 +57,15 @@ function userPrincipal(row: UserRow): Principal {
     roles: rolesToWire(row.roles),
     scopes: scopesForRoles(row.roles),
     tenantTimeZone: row.time_zone,
-    departmentIds: [],
-    headedDepartmentIds: [],
+    departmentIds: arrayOf(row.department_ids),
+    // Only a head of sales heads departments (a role taken away ends the headship at once).
+    headedDepartmentIds: row.roles.includes('head_of_sales') ? arrayOf(row.headed_department_ids) : [],
   };
 }
+
+/** The user columns of a principal; the arrays as text[] (the driver parses those). */
+const PRINCIPAL_COLS = `u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles,
+  u.department_ids::text[] AS department_ids, u.headed_department_ids::text[] AS headed_department_ids, t.slug, t.locale, t.time_zone`;
 
 /** Pre-authentication operations: they find the tenant from the credential, not from the call. */
 export class AuthService {
@@ -112,14 +120,15 @@ export class AuthService {
 
   async authenticateSession(token: string): Promise<Principal> {
     if (!isWellFormedSessionToken(token)) throw new InvalidCredentialsError();
-    // One indexed lookup (sessions_token_hash_key) joined with the user and the tenant: roles are
-    // read fresh, so a role change applies to open sessions at once.
+    // One indexed lookup (sessions_token_hash_key) joined with the user and the tenant: roles and
+    // departments are read fresh, so a change applies to open sessions at once; a deactivated user's
+    // session fails even if it was somehow not revoked.
     const rows = await this.conn.execute<UserRow[]>(
-      `SELECT u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles, t.slug, t.locale, t.time_zone
+      `SELECT ${PRINCIPAL_COLS}
          FROM sessions s
          JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
          JOIN tenants t ON t.id = s.tenant_id
-        WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > now()`,
+        WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active`,
       [sha256(token)],
     );
     if (!rows[0]) throw new InvalidCredentialsError();
@@ -131,9 +140,10 @@ export class AuthService {
     // Oversized input cannot match anything; refuse it before spending a hash on it.
     if (tenantSlug.length > 63 || normalized.length > EMAIL_MAX || password.length > PASSWORD_MAX * 2) throw new InvalidCredentialsError();
     const rows = await this.conn.execute<(UserRow & { password_hash: string })[]>(
-      `SELECT u.id AS user_id, u.tenant_id, u.email, u.display_name, u.roles, u.password_hash, t.slug, t.locale, t.time_zone
+      // Deactivated users and invited ones (not accepted yet) cannot log in: they are not found.
+      `SELECT ${PRINCIPAL_COLS}, u.password_hash
          FROM users u JOIN tenants t ON t.id = u.tenant_id
-        WHERE t.slug = ? AND u.email = ?`,
+        WHERE t.slug = ? AND u.email = ? AND u.active`,
       [tenantSlug, normalized],
     );
     const row = rows[0];

@@ -97,8 +97,10 @@ describe('tenant → admin → login → authenticate', () => {
       displayName: 'Ivan Petrov',
       email: 'admin@acme.example',
       roles: [Role.ROLE_ADMIN],
-      scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'identity:admin'],
+      scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin'],
       tenantTimeZone: 'UTC',
+      departmentIds: [],
+      headedDepartmentIds: [],
     };
     expect(tenant!.timeZone).toBe('UTC'); // none given at creation
     expect(login.principal).toEqual(expected);
@@ -118,10 +120,10 @@ describe('tenant → admin → login → authenticate', () => {
     const user = await newUser(tenant, [Role.ROLE_SELLER]);
     const { sessionToken } = await client.login({ tenantSlug: tenant.slug, email: user.email, password: PASSWORD }, platform);
     const auth = () => client.authenticate({ credential: { $case: 'sessionToken', value: sessionToken } }, platform);
-    expect((await auth()).principal).toMatchObject({ tenantLocale: 'en', roles: [Role.ROLE_SELLER], scopes: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write'] });
+    expect((await auth()).principal).toMatchObject({ tenantLocale: 'en', roles: [Role.ROLE_SELLER], scopes: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write'] });
 
     await client.updateUserRoles({ id: user.id, roles: [Role.ROLE_ANALYST, Role.ROLE_HEAD_OF_SALES] }, serviceFor(tenant));
-    expect((await auth()).principal).toMatchObject({ roles: [Role.ROLE_ANALYST, Role.ROLE_HEAD_OF_SALES], scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write'] });
+    expect((await auth()).principal).toMatchObject({ roles: [Role.ROLE_ANALYST, Role.ROLE_HEAD_OF_SALES], scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write'] });
 
     await client.logout({ sessionToken }, platform);
     expect(await failure(auth())).toMatchObject({ code: status.UNAUTHENTICATED, details: 'invalid credentials' });
@@ -176,6 +178,8 @@ describe('API keys', () => {
       roles: [],
       scopes: ['requests:read', 'requests:write'],
       tenantTimeZone: 'UTC',
+      departmentIds: [],
+      headedDepartmentIds: [],
     });
     const { keys } = await client.listApiKeys({}, serviceFor(tenant));
     expect(keys).toHaveLength(1);

@@ -9,6 +9,7 @@ import { UserSchema } from './entities/user.entity';
 import { Migration0001Init } from './migrations/identity_0001_init';
 import { Migration0002TenantTimeZone } from './migrations/identity_0002_tenant_time_zone';
 import { Migration0003PublicFormMapping } from './migrations/identity_0003_public_form_mapping';
+import { Migration0004Team } from './migrations/identity_0004_team';
 
 export const identityEntities = [TenantSchema, UserSchema, DepartmentSchema, ApiKeySchema, SessionSchema, PublicFormSchema, AuditEntrySchema];
 
@@ -16,6 +17,7 @@ export const identityMigrations: NamedMigration[] = [
   { name: 'identity_0001_init', class: Migration0001Init },
   { name: 'identity_0002_tenant_time_zone', class: Migration0002TenantTimeZone },
   { name: 'identity_0003_public_form_mapping', class: Migration0003PublicFormMapping },
+  { name: 'identity_0004_team', class: Migration0004Team },
 ];
 
 /** True when `err` is PostgreSQL's unique_violation (23505), optionally of the named constraint/index. */

@@ -9,10 +9,23 @@ describe('roles, scopes and who may manage identity', () => {
   });
 
   it('grants users the union of their roles’ scopes; only admin gets identity:admin', () => {
-    expect(scopesForRoles(['admin'])).toEqual(['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'identity:admin']);
-    expect(scopesForRoles(['seller'])).toEqual(['requests:read', 'requests:write', 'contacts:read', 'contacts:write']);
-    expect(scopesForRoles(['analyst'])).toEqual(['requests:read', 'reports:read', 'contacts:read']);
-    expect(scopesForRoles(['analyst', 'seller'])).toEqual(['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write']);
+    expect(scopesForRoles(['admin'])).toEqual([
+      'requests:read',
+      'requests:write',
+      'reports:read',
+      'contacts:read',
+      'contacts:write',
+      'team:read',
+      'tasks:read',
+      'tasks:write',
+      'routing:write',
+      'identity:admin',
+    ]);
+    expect(scopesForRoles(['seller'])).toEqual(['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write']);
+    expect(scopesForRoles(['analyst'])).toEqual(['requests:read', 'reports:read', 'contacts:read', 'team:read']);
+    expect(scopesForRoles(['analyst', 'seller'])).toEqual(['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write']);
+    expect(scopesForRoles(['head_of_sales'])).toContain('routing:write');
+    expect(scopesForRoles(['seller'])).not.toContain('routing:write');
     expect(scopesForRoles(['head_of_sales'])).not.toContain('identity:admin');
     expect(scopesForRoles([])).toEqual([]);
   });

@@ -11,6 +11,8 @@ export interface User {
   /** Role names: admin, head_of_sales, seller, analyst. */
   roles: string[];
   departmentId?: string | null;
+  /** Departments the user works in, the primary (= departmentId) first (identity_0004). */
+  departmentIds?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -26,6 +28,7 @@ export const UserSchema = new EntitySchema<User>({
     passwordHash: { type: 'text', fieldName: 'password_hash', lazy: true },
     roles: { type: 'string[]', columnType: 'text[]' },
     departmentId: { type: 'uuid', fieldName: 'department_id', nullable: true },
+    departmentIds: { type: 'string[]', fieldName: 'department_ids', columnType: 'uuid[]', nullable: true },
     createdAt: { type: 'datetime', fieldName: 'created_at', columnType: 'timestamptz' },
     updatedAt: { type: 'datetime', fieldName: 'updated_at', columnType: 'timestamptz' },
   },
