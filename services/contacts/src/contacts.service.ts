@@ -18,6 +18,7 @@ import {
   type Duplicate,
   type ListContactsRequest,
   type LookupContactRequest,
+  type LookupContactResponse,
   type MatchOrCreateRequest,
   type MatchOrCreateResponse,
   type RemoveContactPointRequest,
@@ -82,6 +83,30 @@ export function pointOwned(ownerId: string, field: string, value: string): Domai
 
 function contactMerged(id: string, into: string): DomainError {
   return new DomainError('FAILED_PRECONDITION', `contact ${id} was merged into ${into}`, { details: { reason: 'contact_merged', public: { merged_into_id: into } } });
+}
+
+/**
+ * The contact's personal client card (its own, not a company's) as routing reads it: state and owner,
+ * selected with the contact in the same statement (intake routes every request by them).
+ */
+interface WithPersonalCard {
+  personal_card: { state: string; owner_id: string | null } | null;
+}
+
+const PERSONAL_CARD_COLUMN = `(SELECT json_build_object('state', k.state, 'owner_id', k.owner_id) FROM client_cards k
+   WHERE k.tenant_id = c.tenant_id AND k.contact_id = c.id ORDER BY k.created_at, k.id LIMIT 1) AS personal_card`;
+
+async function personalCard(em: EntityManager, tenantId: string, contact: string): Promise<WithPersonalCard['personal_card']> {
+  const [row] = await em.execute<{ state: string; owner_id: string | null }[]>(
+    'SELECT state, owner_id FROM client_cards WHERE tenant_id = ? AND contact_id = ? ORDER BY created_at, id LIMIT 1',
+    [tenantId, contact],
+  );
+  return row ?? null;
+}
+
+/** `client_state` (`none` without a card) and `owner_id` of MatchOrCreate / LookupContact answers. */
+function personalCardOf(row: WithPersonalCard): { clientState: string; ownerId: string } {
+  return { clientState: row.personal_card?.state ?? 'none', ownerId: row.personal_card?.owner_id ?? '' };
 }
 
 function fingerprint(value: unknown): string {
@@ -300,7 +325,7 @@ export class ContactsService {
         if (missing.length) throw new Retry('a point was taken concurrently');
         await openPersonalCard(tx, tenantId, row.id, { kind: 'event', ref: 'crm.contacts.match_or_create' }, row.name ?? '');
         publishCreated(tx, row);
-        return { contact: contactMessage(row), created: true, pointIds: row.points.map((p) => p.id), verified: row.points.some((p) => p.verification === 'verified'), duplicateId: '' };
+        return { contact: contactMessage(row), created: true, pointIds: row.points.map((p) => p.id), verified: row.points.some((p) => p.verification === 'verified'), duplicateId: '', clientState: 'not_client', ownerId: '' };
       });
     }
 
@@ -320,7 +345,7 @@ export class ContactsService {
     const mineIds = matched.filter((m) => m.contact_id === chosen.id).map((m) => m.id);
 
     if (!unowned.length && !upgrade.length && !fillName && !others.length) {
-      return { contact: contactMessage(chosen), created: false, pointIds: mineIds, verified: matched.some((m) => m.contact_id === chosen.id && m.verification === 'verified'), duplicateId: '' };
+      return { contact: contactMessage(chosen), created: false, pointIds: mineIds, verified: matched.some((m) => m.contact_id === chosen.id && m.verification === 'verified'), duplicateId: '', ...personalCardOf(chosen) };
     }
 
     return em.transactional(async (tx) => {
@@ -346,7 +371,7 @@ export class ContactsService {
       if (changed) publishUpdated(tx, row, added.length || upgrade.length ? 'point_added' : 'name');
       const keys = new Set(input.points.map(pointKey));
       const mine = row.points.filter((p) => keys.has(pointKey(p)));
-      return { contact: contactMessage(row), created: false, pointIds: mine.map((p) => p.id), verified: mine.some((p) => p.verification === 'verified'), duplicateId };
+      return { contact: contactMessage(row), created: false, pointIds: mine.map((p) => p.id), verified: mine.some((p) => p.verification === 'verified'), duplicateId, ...personalCardOf(byId.get(chosen.id)!) };
     });
   }
 
@@ -354,12 +379,12 @@ export class ContactsService {
    * The owners of a request's points, each with all its points and request count, in one statement.
    * Points never belong to a merged contact (a merge moves them); if one does, its survivor is followed.
    */
-  private async match(em: EntityManager, tenantId: string, points: PreparedPoint[]): Promise<{ owners: ContactRow[]; matched: MatchedPoint[] }> {
-    const rows = await em.execute<(ContactRow & { matched: MatchedPoint[] })[]>(
+  private async match(em: EntityManager, tenantId: string, points: PreparedPoint[]): Promise<{ owners: (ContactRow & WithPersonalCard)[]; matched: MatchedPoint[] }> {
+    const rows = await em.execute<(ContactRow & WithPersonalCard & { matched: MatchedPoint[] })[]>(
       `WITH m AS (
          SELECT p.id, p.contact_id, p.type, p.value, p.verification FROM contact_points p
           WHERE p.tenant_id = ? AND (p.type, p.value) IN (${points.map(() => '(?, ?)').join(', ')}))
-       SELECT ${CONTACT_COLUMNS},
+       SELECT ${CONTACT_COLUMNS}, ${PERSONAL_CARD_COLUMN},
               (SELECT json_agg(json_build_object('id', m.id, 'contact_id', m.contact_id, 'type', m.type, 'value', m.value, 'verification', m.verification)) FROM m WHERE m.contact_id = c.id) AS matched
          FROM contacts c WHERE c.tenant_id = ? AND c.id IN (SELECT contact_id FROM m)`,
       [tenantId, ...points.flatMap((p) => [p.type, p.value]), tenantId],
@@ -367,11 +392,11 @@ export class ContactsService {
     const matched = rows.flatMap((r) => r.matched);
     if (rows.every((r) => r.merged_into_id === null)) return { owners: rows, matched };
     // Defensive: resolve merged owners to their survivors (a chain, bounded).
-    const owners = new Map<string, ContactRow>();
+    const owners = new Map<string, ContactRow & WithPersonalCard>();
     for (const r of rows) {
-      let cur: ContactRow | undefined = r;
+      let cur: (ContactRow & Partial<WithPersonalCard>) | undefined = r;
       for (let hops = 0; cur && cur.merged_into_id !== null && hops < 10; hops += 1) cur = await loadContact(em, tenantId, cur.merged_into_id);
-      if (cur && cur.merged_into_id === null) owners.set(cur.id, cur);
+      if (cur && cur.merged_into_id === null) owners.set(cur.id, { ...cur, personal_card: cur.personal_card ?? (await personalCard(em, tenantId, cur.id)) });
     }
     const resolved = matched.map((m) => ({ ...m, contact_id: rows.find((r) => r.id === m.contact_id)?.merged_into_id ?? m.contact_id }));
     return { owners: [...owners.values()], matched: resolved.filter((m) => owners.has(m.contact_id)) };
@@ -403,7 +428,7 @@ export class ContactsService {
   }
 
   /** The owner of one point (screen pop): one statement on the unique index. */
-  async lookup(tenantId: string, req: LookupContactRequest): Promise<Contact> {
+  async lookup(tenantId: string, req: LookupContactRequest): Promise<LookupContactResponse> {
     const country = prepareCountry(req.defaultCountry, this.defaultCountry);
     if (!req.point) throw new ValidationError('point is required', [{ field: 'point', message: 'is required' }]);
     const violations: { field: string; message: string }[] = [];
@@ -411,9 +436,9 @@ export class ContactsService {
     if (!p) throw new ValidationError('invalid point', violations);
     const [row] = await this.orm.em
       .fork()
-      .execute<ContactRow[]>(`SELECT ${CONTACT_COLUMNS} FROM contact_points lp JOIN contacts c ON c.id = lp.contact_id WHERE lp.tenant_id = ? AND lp.type = ? AND lp.value = ?`, [tenantId, p.type, p.value]);
+      .execute<(ContactRow & WithPersonalCard)[]>(`SELECT ${CONTACT_COLUMNS}, ${PERSONAL_CARD_COLUMN} FROM contact_points lp JOIN contacts c ON c.id = lp.contact_id WHERE lp.tenant_id = ? AND lp.type = ? AND lp.value = ?`, [tenantId, p.type, p.value]);
     if (!row) throw new DomainError('NOT_FOUND', `no contact has ${p.value}`, { details: { entity: 'contact point', id: p.value } });
-    return contactMessage(row);
+    return { contact: contactMessage(row), ...personalCardOf(row) };
   }
 
   /**

@@ -23,7 +23,7 @@ export function contactsServer(orm: MikroORM, env: Pick<ContactsEnv, 'CONTACTS_D
     removeContactPoint: async (req, ctx) => ({ contact: await contacts.removePoint(ctx, req) }),
     setPointVerification: async (req, ctx) => ({ contact: await contacts.setVerification(ctx, req) }),
     listContacts: async (req, ctx) => contacts.list(ctx.tenantId, req),
-    lookupContact: async (req, ctx) => ({ contact: await contacts.lookup(ctx.tenantId, req) }),
+    lookupContact: async (req, ctx) => contacts.lookup(ctx.tenantId, req),
     matchOrCreate: async (req, ctx) => contacts.matchOrCreate(ctx, req),
     listDuplicates: async (req, ctx) => contacts.listDuplicates(ctx.tenantId, req),
     dismissDuplicate: async (req, ctx) => ({ duplicate: await contacts.dismissDuplicate(ctx, req.id) }),
