@@ -10,6 +10,7 @@ import { intakeService } from './grpc/intake.server';
 import { contactEventsConsumer } from './kafka/crm.contacts.contact.v1.consumer';
 import { RequestsService } from './requests.service';
 import { routingParts } from './routing';
+import { RoutingService } from './routing/routing.service';
 import { tasksParts } from './tasks';
 import { GrpcTeamDirectory } from './team';
 import { timersParts } from './timers';
@@ -31,7 +32,7 @@ export function startIntake(env: IntakeEnv, opts: { handleSignals?: boolean } = 
       build: ({ orm, logger, kafka, topicName }) => {
         const contacts = new GrpcContactMatcher(env.CONTACTS_GRPC_ADDR, env.INTAKE_CONTACTS_TIMEOUT_MS);
         const team = new GrpcTeamDirectory(env.IDENTITY_GRPC_ADDR, env.INTAKE_TEAM_CACHE_MS);
-        const requests = new RequestsService(orm!, env.INTAKE_DEFAULT_COUNTRY, contacts, logger);
+        const requests = new RequestsService(orm!, env.INTAKE_DEFAULT_COUNTRY, contacts, logger, new RoutingService(orm!, team, env.IDENTITY_GRPC_ADDR, logger, env.INTAKE_TEAM_CACHE_MS, contacts));
         ctx = { env, orm: orm!, logger, kafka, topicName, contacts, team, requests };
         const backfill = new ContactBackfill({ orm: orm!, contacts, logger, defaultCountry: env.INTAKE_DEFAULT_COUNTRY, intervalMs: env.INTAKE_BACKFILL_INTERVAL_MS });
         const parts: Partial<Built>[] = [routingParts(ctx), workflowParts(ctx), tasksParts(ctx), timersParts(ctx)];

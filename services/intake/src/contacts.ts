@@ -21,7 +21,15 @@ export interface MatchInput {
 
 export type MatchOutcome =
   /** The contact the points matched or created; `verified` when one of them is verified on it. */
-  | { kind: 'matched'; contactId: string; verified: boolean }
+  | {
+      kind: 'matched';
+      contactId: string;
+      verified: boolean;
+      /** The contact's personal client card for routing: `none` (no card), `not_client`, `potential`, `active`, `former`. */
+      clientState?: string;
+      /** That card's owner (user id); null when nobody. */
+      ownerId?: string | null;
+    }
   /** contacts could not answer in time (down, slow, overloaded): try again later. */
   | { kind: 'unavailable'; reason: string }
   /** contacts answered that these points cannot make a contact: trying again will not help. */
@@ -30,7 +38,16 @@ export type MatchOutcome =
 /** Anything that matches a request's points to a contact (the gRPC client below; tests may count calls). */
 export interface ContactMatcher {
   match(tenantId: string, input: MatchInput, deadlineMs?: number): Promise<MatchOutcome>;
+  /** The client state and owner of whoever owns this phone (else e-mail); null when nobody does or contacts cannot answer. */
+  lookup?(tenantId: string, points: { phone: string; email: string }, deadlineMs?: number): Promise<ClientFacts | null>;
   close(): void;
+}
+
+/** What routing knows of a client from contacts. */
+export interface ClientFacts {
+  contactId: string;
+  clientState: string;
+  ownerId: string | null;
 }
 
 /** Answers that depend on the request, not on contacts' health: retrying the same points gives the same. */
@@ -62,7 +79,7 @@ export class GrpcContactMatcher implements ContactMatcher {
   ) {
     // MatchOrCreate is safe to repeat (a point belongs to one contact; the second call matches what the
     // first created), so an UNAVAILABLE is retried within the deadline.
-    this.client = createClient(ContactsServiceService, { address, defaultDeadlineMs: timeoutMs, idempotent: ['matchOrCreate'] });
+    this.client = createClient(ContactsServiceService, { address, defaultDeadlineMs: timeoutMs, idempotent: ['matchOrCreate', 'lookupContact'] });
     // Connect now rather than on the first request (whose deadline would also have to cover the
     // connection). Not waited for: contacts may be down, and intake starts and serves without it.
     this.client.waitForReady(10_000).catch(() => undefined);
@@ -79,10 +96,26 @@ export class GrpcContactMatcher implements ContactMatcher {
       );
       const contactId = res.contact?.id ?? '';
       if (!contactId) return { kind: 'unavailable', reason: 'MatchOrCreate answered without a contact' };
-      return { kind: 'matched', contactId, verified: res.verified };
+      return { kind: 'matched', contactId, verified: res.verified, clientState: res.clientState || 'none', ownerId: res.ownerId || null };
     } catch (err) {
       return failureOutcome(err);
     }
+  }
+
+  async lookup(tenantId: string, points: { phone: string; email: string }, deadlineMs = this.timeoutMs): Promise<ClientFacts | null> {
+    const tries: PointInput[] = [];
+    if (points.phone.trim()) tries.push({ type: PointType.POINT_TYPE_PHONE, value: points.phone.trim(), network: '', verified: false });
+    if (points.email.trim()) tries.push({ type: PointType.POINT_TYPE_EMAIL, value: points.email.trim(), network: '', verified: false });
+    for (const point of tries) {
+      try {
+        const res = await this.client.lookupContact({ point, defaultCountry: '' }, { tenantId, callerId: 'intake', callerKind: 'service' }, { deadlineMs });
+        if (res.contact?.id) return { contactId: res.contact.id, clientState: res.clientState || 'none', ownerId: res.ownerId || null };
+      } catch (err) {
+        // NOT_FOUND: nobody owns this point; try the next. Anything else: contacts cannot say now.
+        if ((err as Partial<ServiceError>).code !== status.NOT_FOUND) return null;
+      }
+    }
+    return null;
   }
 
   close(): void {

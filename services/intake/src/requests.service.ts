@@ -2,7 +2,7 @@
  * Intake's use cases over PostgreSQL: create (classification, idempotency, outbox), read, the journal,
  * comments. Every statement is scoped by tenant; another tenant's request looks exactly like a missing one.
  */
-import { RequestCommented, RequestCreated } from '@crm/contracts/crm/intake/events/v1/request_events';
+import { RequestAssigned, RequestCommented, RequestCreated } from '@crm/contracts/crm/intake/events/v1/request_events';
 import { uuidv7, type EntityManager, type MikroORM } from '@crm/db';
 import { DomainError, NotFoundError } from '@crm/errors';
 import { enqueueEvent } from '@crm/kafka';
@@ -11,13 +11,17 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { ContactMatcher } from './contacts';
 import { RequestCommentSchema, type RequestCommentRow } from './db/entities/request-comment.entity';
 import { RequestSchema, type RequestRow } from './db/entities/request.entity';
+import { SEARCH_FROM, SEARCH_TO } from './db/migrations/intake_0005_journal';
 import { classifyOnArrival } from './domain/axes';
 import { prepareComment, prepareId } from './domain/comment';
 import { prepareCreate, type CreateRequestInput, type PreparedCreate } from './domain/create-request';
 import { encodeCursor } from './domain/cursor';
-import { escapeLike, prepareListFilter, type ListFilter, type ListRequestsInput } from './domain/list-filter';
-import { EVENT_SOURCE, REQUEST_COMMENTED, REQUEST_CREATED, REQUEST_TOPIC } from './events';
+import { encodeWorkCursor, escapeLike, prepareListFilter, type ListFilter, type ListRequestsInput } from './domain/list-filter';
+import { EVENT_SOURCE, REQUEST_ASSIGNED, REQUEST_COMMENTED, REQUEST_CREATED, REQUEST_TOPIC } from './events';
 import { toProtoComment, toProtoRequest } from './mappers';
+import type { RoutePlan, RoutedRequest, RoutingService } from './routing/routing.service';
+import { scheduleSlaBreach } from './timers/scheduler';
+import { visibilitySql, type Visibility } from './workflow/visibility';
 
 export const IDEMPOTENCY_MISMATCH = 'Idempotency-Key was already used with a different body';
 
@@ -31,6 +35,9 @@ interface ContactLink {
   verified: boolean;
   /** contacts refused the points (the backfill leaves the request alone). */
   unlinkable: string | null;
+  /** The contact's personal client card for routing (`none` without a contact or card) and its owner. */
+  clientState: string;
+  ownerId: string | null;
 }
 
 export interface CreateResult {
@@ -61,6 +68,8 @@ export class RequestsService {
     /** contacts' MatchOrCreate; without one (never in production) requests are classified by their points only. */
     private readonly contacts?: ContactMatcher,
     private readonly logger?: Logger,
+    /** Routing at creation (department, assignee, SLA); without it requests stay `new` with no department. */
+    readonly routing?: RoutingService,
   ) {}
 
   async create(tenantId: string, input: CreateRequestInput): Promise<CreateResult> {
@@ -69,13 +78,22 @@ export class RequestsService {
     const replay = await this.findReplay(tenantId, prepared);
     if (replay) return replay;
     const id = uuidv7();
-    const contact = await this.matchContact(tenantId, id, prepared);
+    // Routing's inputs (published version, roster) before the transaction. With a project, first: an
+    // unknown project is refused before contacts is asked (nothing written); without, alongside contacts.
+    const projectId = prepared.request.projectId;
+    let plan: RoutePlan | null;
+    let contact: ContactLink;
+    if (!this.routing) [plan, contact] = [null, await this.matchContact(tenantId, id, prepared)];
+    else if (projectId !== null) {
+      plan = await this.routing.prepare(tenantId, projectId);
+      contact = await this.matchContact(tenantId, id, prepared);
+    } else [plan, contact] = await Promise.all([this.routing.prepare(tenantId, null), this.matchContact(tenantId, id, prepared)]);
     try {
-      return await this.createOnce(tenantId, prepared, id, contact);
+      return await this.createOnce(tenantId, prepared, id, contact, plan);
     } catch (err) {
       // Backstop for the unique (tenant, idempotency_key) index: the advisory lock below already
       // serialises callers with the same key, but if another writer ever won the race, answer as a replay.
-      if (prepared.idempotencyKey !== null && isUniqueViolation(err)) return this.createOnce(tenantId, prepared, id, contact);
+      if (prepared.idempotencyKey !== null && isUniqueViolation(err)) return this.createOnce(tenantId, prepared, id, contact, plan);
       throw err;
     }
   }
@@ -96,14 +114,15 @@ export class RequestsService {
    */
   private async matchContact(tenantId: string, requestId: string, prepared: PreparedCreate): Promise<ContactLink> {
     const { phone, email, name } = prepared.request;
-    if (!this.contacts || (phone === null && email === null)) return { contactId: null, verified: false, unlinkable: null };
+    if (!this.contacts || (phone === null && email === null)) return { contactId: null, verified: false, unlinkable: null, clientState: 'none', ownerId: null };
     const outcome = await this.contacts.match(tenantId, { requestId, name, phone, email, country: prepared.country });
-    if (outcome.kind === 'matched') return { contactId: outcome.contactId, verified: outcome.verified, unlinkable: null };
+    if (outcome.kind === 'matched')
+      return { contactId: outcome.contactId, verified: outcome.verified, unlinkable: null, clientState: outcome.clientState ?? 'none', ownerId: outcome.ownerId ?? null };
     this.logger?.warn({ tenantId, requestId, outcome }, 'request created without a contact');
-    return { contactId: null, verified: false, unlinkable: outcome.kind === 'refused' ? outcome.reason : null };
+    return { contactId: null, verified: false, unlinkable: outcome.kind === 'refused' ? outcome.reason : null, clientState: 'none', ownerId: null };
   }
 
-  private createOnce(tenantId: string, prepared: PreparedCreate, id: string, contact: ContactLink): Promise<CreateResult> {
+  private createOnce(tenantId: string, prepared: PreparedCreate, id: string, contact: ContactLink, plan: RoutePlan | null): Promise<CreateResult> {
     const { request: input, idempotencyKey, fingerprint } = prepared;
     return this.orm.em.fork().transactional(async (em) => {
       // Lock order is fixed to avoid deadlocks: the idempotency key first, then the contact (or its points, sorted).
@@ -130,10 +149,25 @@ export class RequestsService {
       }
 
       const axes = classifyOnArrival({ channel: input.channel, phone: input.phone, email: input.email, seenContactBefore, verified: contact.verified });
+      const createdAt = new Date();
+      // Routing last (its pointer row lock is held until commit: the shortest time possible).
+      const routed: RoutedRequest | null =
+        plan && this.routing
+          ? await this.routing.route(em, tenantId, plan, {
+              channel: axes.channel,
+              dialedNumberKind: input.dialedNumberKind ?? 'none',
+              projectId: input.projectId,
+              utmSource: input.attribution.utmSource?.toLowerCase() ?? null,
+              clientState: contact.clientState,
+              ownerId: contact.ownerId,
+              at: createdAt,
+            })
+          : null;
+      const assigneeId = routed?.assignment?.assigneeId ?? null;
       const row = em.create(RequestSchema, {
         id,
         tenantId,
-        state: 'new',
+        state: assigneeId !== null ? 'assigned' : 'new',
         numberAxis: axes.number,
         meaningAxis: axes.meaning,
         contactAxis: axes.contact,
@@ -150,12 +184,21 @@ export class RequestsService {
         extraFieldsTruncated: input.extraFieldsTruncated,
         idempotencyKey,
         fingerprint,
-        createdAt: new Date(),
+        createdAt,
         commentCount: 0,
         contactId: contact.contactId,
         contactUnlinkable: contact.unlinkable,
         version: 1,
-        missed: false,
+        missed: input.missed,
+        projectId: input.projectId,
+        dialedNumberKind: input.dialedNumberKind,
+        departmentId: routed?.assignment?.departmentId ?? null,
+        assigneeId,
+        routingVersion: routed?.match?.version ?? null,
+        // Empty rule id (NULL): the fallback decided (request.proto).
+        routingRuleId: routed?.match?.rule?.id ?? null,
+        slaDueAt: routed?.slaDueAt ?? null,
+        stateChangedAt: createdAt,
       });
       enqueueEvent(em, {
         topic: REQUEST_TOPIC,
@@ -166,8 +209,52 @@ export class RequestsService {
         tenantId,
         source: EVENT_SOURCE,
       });
+      if (routed?.match) await this.recordRouting(em, row, routed);
       return { request: row, replayed: false };
     });
+  }
+
+  /**
+   * The routing decision's trace on a new request: a `routed` history row, the SLA timer (same
+   * transaction) and, when someone was assigned, RequestAssigned (cause `routing`) for their notification.
+   */
+  private async recordRouting(em: EntityManager, row: RequestRow, routed: RoutedRequest): Promise<void> {
+    const { match, assignment } = routed;
+    // The history row references the request: insert the request first.
+    await em.flush();
+    await em.execute(
+      `INSERT INTO request_history (id, tenant_id, request_id, at, actor_kind, actor_id, field, from_value, to_value, reason, details)
+       VALUES (?, ?, ?, ?, 'system', 'routing', 'routing', NULL, ?, 'routed', ?::jsonb)`,
+      [
+        uuidv7(),
+        row.tenantId,
+        row.id,
+        row.createdAt,
+        row.routingRuleId ?? 'fallback',
+        JSON.stringify({
+          version: match!.version,
+          rule_id: match!.rule?.id ?? '',
+          department_id: row.departmentId,
+          assignee_id: row.assigneeId,
+          strategy: assignment?.strategy ?? match!.strategy,
+          assigned_by: assignment?.assignedBy ?? 'none',
+          overflow_path: assignment?.overflowPath ?? [],
+          unassigned_reason: assignment?.unassignedReason ?? '',
+          sla_due_at: row.slaDueAt?.toISOString() ?? null,
+        }),
+      ],
+    );
+    if (row.slaDueAt !== null) await scheduleSlaBreach(em, row.tenantId, row.id, row.slaDueAt);
+    if (row.assigneeId !== null)
+      enqueueEvent(em, {
+        topic: REQUEST_TOPIC,
+        type: REQUEST_ASSIGNED,
+        codec: RequestAssigned,
+        payload: { request: toProtoRequest(row), previousAssigneeId: '', previousDepartmentId: '', actor: { kind: 'system', id: 'routing' }, cause: 'routing', at: row.createdAt.toISOString() },
+        subject: row.id,
+        tenantId: row.tenantId,
+        source: EVENT_SOURCE,
+      });
   }
 
   /**
@@ -198,31 +285,47 @@ export class RequestsService {
     return unlinked.length > 0;
   }
 
-  async get(tenantId: string, rawId: string): Promise<RequestRow> {
+  /** One request the caller may see (`visibility`, workflow/visibility.ts); else NOT_FOUND like a missing one. */
+  async get(tenantId: string, rawId: string, visibility: Visibility): Promise<RequestRow> {
     const id = prepareId('GetRequest', 'id', rawId);
-    const row = await this.orm.em.fork().findOne(RequestSchema, { id, tenantId });
-    if (!row) throw new NotFoundError('request', id);
-    return row;
+    const em = this.orm.em.fork();
+    const vis = visibilitySql(visibility);
+    const raw = await em.execute<Record<string, unknown>[]>(`SELECT * FROM requests WHERE tenant_id = ? AND id = ? AND ${vis.sql}`, [tenantId, id, ...vis.params]);
+    if (!raw.length) throw new NotFoundError('request', id);
+    return em.map(RequestSchema, raw[0]);
   }
 
-  async list(tenantId: string, input: ListRequestsInput): Promise<ListResult> {
+  /** The journal over what the caller may see; the order `created_desc` (default) or `my_work`, keyset-paginated. */
+  async list(tenantId: string, input: ListRequestsInput, visibility: Visibility): Promise<ListResult> {
     const filter = prepareListFilter(input, this.defaultCountry);
     const em = this.orm.em.fork();
-    const { sql, params } = listSql(tenantId, filter);
+    const { sql, params } = listSql(tenantId, filter, visibility);
     const raw = await em.execute<Record<string, unknown>[]>(sql, params);
     const rows = raw.map((r) => em.map(RequestSchema, r));
     const page = rows.slice(0, filter.pageSize);
     const last = page[page.length - 1];
-    const nextCursor = rows.length > filter.pageSize && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : '';
+    let nextCursor = '';
+    if (rows.length > filter.pageSize && last) {
+      nextCursor =
+        filter.order === 'my_work'
+          ? encodeWorkCursor({ notBreached: last.slaBreachedAt === null, dueAt: last.slaDueAt ? truncMs(last.slaDueAt) : null, createdAt: last.createdAt.toISOString(), id: last.id })
+          : encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id });
+    }
     return { requests: page, nextCursor };
   }
 
-  async addComment(tenantId: string, authorId: string, rawRequestId: string, rawText: string): Promise<RequestCommentRow> {
+  async addComment(tenantId: string, authorId: string, rawRequestId: string, rawText: string, visibility: Visibility): Promise<RequestCommentRow> {
     const { requestId, text } = prepareComment(rawRequestId, rawText);
+    const vis = visibilitySql(visibility);
     return this.orm.em.fork().transactional(async (em) => {
-      // Counts the comment and proves the request is this tenant's in one statement (and locks the row,
-      // so concurrent comments on one request are counted exactly). The state is never touched.
-      const found = await em.execute('UPDATE requests SET comment_count = comment_count + 1 WHERE tenant_id = ? AND id = ? RETURNING id', [tenantId, requestId]);
+      // Counts the comment and proves the request is this tenant's (and visible to the caller) in one
+      // statement, and locks the row, so concurrent comments on one request are counted exactly. The
+      // state is never touched.
+      const found = await em.execute(`UPDATE requests SET comment_count = comment_count + 1 WHERE tenant_id = ? AND id = ? AND ${vis.sql} RETURNING id`, [
+        tenantId,
+        requestId,
+        ...vis.params,
+      ]);
       if (!found.length) throw new NotFoundError('request', requestId);
       const comment = em.create(RequestCommentSchema, { id: uuidv7(), tenantId, requestId, authorId, text, createdAt: new Date() });
       enqueueEvent(em, {
@@ -238,27 +341,61 @@ export class RequestsService {
     });
   }
 
-  async listComments(tenantId: string, rawRequestId: string): Promise<RequestCommentRow[]> {
+  async listComments(tenantId: string, rawRequestId: string, visibility: Visibility): Promise<RequestCommentRow[]> {
     const requestId = prepareId('ListComments', 'request_id', rawRequestId);
     const em = this.orm.em.fork();
-    const request = await em.findOne(RequestSchema, { id: requestId, tenantId }, { fields: ['id'] });
-    if (!request) throw new NotFoundError('request', requestId);
+    const vis = visibilitySql(visibility);
+    const found = await em.execute(`SELECT 1 FROM requests WHERE tenant_id = ? AND id = ? AND ${vis.sql}`, [tenantId, requestId, ...vis.params]);
+    if (!found.length) throw new NotFoundError('request', requestId);
     return em.find(RequestCommentSchema, { tenantId, requestId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 }
 
-/** The journal query: filters, then keyset pagination on (created_at desc, id desc); one row extra to know if there is a next page. */
-export function listSql(tenantId: string, f: ListFilter): { sql: string; params: unknown[] } {
+/**
+ * The filter alone keeps the caller inside what they may see: only departments of theirs, or only
+ * their own requests. Then the visibility OR is left out, so the planner walks one index (a seller's
+ * department queue) instead of sorting every visible match.
+ */
+function filterImpliesVisibility(f: ListFilter, v: Visibility): boolean {
+  if (v.all) return true;
+  const mine = new Set(v.departmentIds.map((d) => d.toLowerCase()));
+  if (f.departmentIds.length && f.departmentIds.every((d) => mine.has(d))) return true;
+  const me = v.userId.toLowerCase();
+  return f.assigneeFilter && !f.includeUnassigned && f.assigneeIds.length > 0 && f.assigneeIds.every((a) => a === me);
+}
+
+const TRANSLIT = new Map([...SEARCH_FROM].map((c, i) => [c, SEARCH_TO[i]]));
+
+/** The search key of intake_0005's name index (translate() in SQL): Cyrillic letters to ASCII ones. */
+function transliterate(text: string): string {
+  return [...text].map((c) => TRANSLIT.get(c) ?? c).join('');
+}
+
+/** RFC 3339 with milliseconds of a timestamp truncated to milliseconds (the `my_work` cursor compares at that precision). */
+function truncMs(d: Date): string {
+  return new Date(Math.floor(d.getTime())).toISOString();
+}
+
+function inList(where: string[], params: unknown[], column: string, values: readonly string[], cast = ''): void {
+  if (!values.length) return;
+  where.push(`${column} IN (${values.map(() => `?${cast}`).join(', ')})`);
+  params.push(...values);
+}
+
+/**
+ * The journal's WHERE over `requests` (tenant, visibility, every filter; not the cursor), shared by the
+ * list and the counters (CountRequests).
+ */
+export function listWhere(tenantId: string, f: ListFilter, visibility: Visibility): { where: string[]; params: unknown[] } {
   const where = ['tenant_id = ?'];
   const params: unknown[] = [tenantId];
-  if (f.states.length) {
-    where.push(`state IN (${f.states.map(() => '?').join(', ')})`);
-    params.push(...f.states);
+  const vis = visibilitySql(visibility);
+  if (vis.sql !== 'true' && !filterImpliesVisibility(f, visibility)) {
+    where.push(vis.sql);
+    params.push(...vis.params);
   }
-  if (f.channels.length) {
-    where.push(`channel IN (${f.channels.map(() => '?').join(', ')})`);
-    params.push(...f.channels);
-  }
+  inList(where, params, 'state', f.states);
+  inList(where, params, 'channel', f.channels);
   if (f.createdFrom !== null) {
     where.push('created_at >= ?::timestamptz');
     params.push(f.createdFrom);
@@ -269,8 +406,9 @@ export function listSql(tenantId: string, f: ListFilter): { sql: string; params:
   }
   if (f.query !== null) {
     const text = `%${escapeLike(f.query.text)}%`;
-    const any = ['search_name LIKE ?', 'email LIKE ?'];
-    params.push(text, text);
+    // The name through its transliterated trigram index (intake_0005), then exactly.
+    const any = [`(translate(search_name, '${SEARCH_FROM}', '${SEARCH_TO}') LIKE ? AND search_name LIKE ?)`, 'email LIKE ?'];
+    params.push(transliterate(text), text, text);
     if (f.query.digits !== null) {
       any.push('phone LIKE ?');
       params.push(`%${f.query.digits}%`);
@@ -284,6 +422,50 @@ export function listSql(tenantId: string, f: ListFilter): { sql: string; params:
   if (f.contactId !== null) {
     where.push('contact_id = ?::uuid');
     params.push(f.contactId);
+  }
+  inList(where, params, 'department_id', f.departmentIds, '::uuid');
+  if (f.assigneeFilter) {
+    const any: string[] = [];
+    if (f.assigneeIds.length) {
+      any.push(`assignee_id IN (${f.assigneeIds.map(() => '?::uuid').join(', ')})`);
+      params.push(...f.assigneeIds);
+    }
+    if (f.includeUnassigned) any.push('assignee_id IS NULL');
+    where.push(any.length ? `(${any.join(' OR ')})` : 'false');
+  }
+  inList(where, params, 'project_id', f.projectIds, '::uuid');
+  inList(where, params, 'meaning_axis', f.meanings);
+  inList(where, params, 'qualification_axis', f.qualifications);
+  inList(where, params, 'contact_axis', f.contactAxes);
+  inList(where, params, 'number_axis', f.numberAxes);
+  if (f.utmSource !== null) {
+    where.push('lower(utm_source) = ?');
+    params.push(f.utmSource);
+  }
+  if (f.slaBreached !== null) where.push(f.slaBreached ? 'sla_breached_at IS NOT NULL' : 'sla_breached_at IS NULL');
+  if (f.missed !== null) {
+    where.push('missed = ?');
+    params.push(f.missed);
+  }
+  return { where, params };
+}
+
+/** The `my_work` order's key: breached first, then by SLA due (none last), then oldest. */
+const WORK_KEY = "(sla_breached_at IS NULL), coalesce(date_trunc('milliseconds', sla_due_at), 'infinity'::timestamptz), created_at, id";
+
+/**
+ * The journal query: filters and visibility, then keyset pagination on (created_at desc, id desc) or
+ * on the `my_work` key; one row extra to know if there is a next page.
+ */
+export function listSql(tenantId: string, f: ListFilter, visibility: Visibility): { sql: string; params: unknown[] } {
+  const { where, params } = listWhere(tenantId, f, visibility);
+  if (f.order === 'my_work') {
+    if (f.afterWork !== null) {
+      where.push(`(${WORK_KEY}) > (?::boolean, coalesce(?::timestamptz, 'infinity'::timestamptz), ?::timestamptz, ?::uuid)`);
+      params.push(f.afterWork.notBreached, f.afterWork.dueAt, f.afterWork.createdAt, f.afterWork.id);
+    }
+    params.push(f.pageSize + 1);
+    return { sql: `SELECT * FROM requests WHERE ${where.join(' AND ')} ORDER BY ${WORK_KEY} LIMIT ?`, params };
   }
   if (f.after !== null) {
     where.push('(created_at, id) < (?::timestamptz, ?::uuid)');

@@ -47,8 +47,20 @@ describe('prepareCreate', () => {
       publicFormId: null,
       extraFields: [],
       extraFieldsTruncated: false,
+      projectId: null,
+      dialedNumberKind: null,
+      missed: false,
     });
     expect(idempotencyKey).toBeNull();
+  });
+
+  it('routing fields (issue 8): project id, dialed number kind, missed (phone only); in the fingerprint only when set', () => {
+    const p = '0190aaaa-0000-7000-8000-000000000001';
+    const r = prepareCreate(input({ channel: 'phone', projectId: ` ${p.toUpperCase()} `, dialedNumberKind: 'Advertising', missed: true }), 'RU').request;
+    expect(r).toMatchObject({ projectId: p, dialedNumberKind: 'advertising', missed: true });
+    expect(prepareCreate(input({ projectId: '', dialedNumberKind: '', missed: false }), 'RU').fingerprint).toBe(prepareCreate(input({}), 'RU').fingerprint);
+    expect(prepareCreate(input({ projectId: p }), 'RU').fingerprint).not.toBe(prepareCreate(input({}), 'RU').fingerprint);
+    expect(violations({ projectId: 'nope', dialedNumberKind: 'fax', missed: true }).map((v) => v.field)).toEqual(['project_id', 'dialed_number_kind', 'missed']);
   });
 
   it('reads the phone with the call default_country when given, else the service default', () => {

@@ -20,6 +20,9 @@ export const LIMITS = {
   extraBytes: 16 * 1024,
 } as const;
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const DIALED_KINDS: readonly string[] = ['advertising', 'support', 'sales'];
+
 /** A CreateRequest as the caller sent it (strings may be empty; channel is '' when unspecified). */
 export interface CreateRequestInput {
   channel: string;
@@ -43,6 +46,10 @@ export interface CreateRequestInput {
   /** Form fields that map to nothing else, in order (duplicate keys allowed). */
   extraFields: { key: string; value: string }[];
   extraFieldsTruncated: boolean;
+  /** Issue 8 (routing): the project (UUID; '' none), the kind of number dialed (`advertising`, `support`, `sales`; '' none), a missed call. */
+  projectId?: string;
+  dialedNumberKind?: string;
+  missed?: boolean;
 }
 
 /** The validated, normalised request: every optional value is null when absent. */
@@ -59,6 +66,9 @@ export interface NewRequest {
   /** [key, value] pairs in the order sent; empty when none. */
   extraFields: [string, string][];
   extraFieldsTruncated: boolean;
+  projectId: string | null;
+  dialedNumberKind: 'advertising' | 'support' | 'sales' | null;
+  missed: boolean;
 }
 
 export interface PreparedCreate {
@@ -164,6 +174,13 @@ export function prepareCreate(input: CreateRequestInput, fallbackCountry: Countr
 
   const extraFields = checkExtraFields(input.extraFields, violations);
 
+  const projectId = optional(input.projectId)?.toLowerCase() ?? null;
+  if (projectId !== null && !UUID_RE.test(projectId)) violations.push({ field: 'project_id', message: 'must be a UUID' });
+  const dialed = optional(input.dialedNumberKind)?.toLowerCase() ?? null;
+  if (dialed !== null && !DIALED_KINDS.includes(dialed)) violations.push({ field: 'dialed_number_kind', message: `must be one of ${DIALED_KINDS.join(', ')}` });
+  const missed = input.missed ?? false;
+  if (missed && channel !== 'phone') violations.push({ field: 'missed', message: 'is only allowed for the phone channel' });
+
   throwIfInvalid('CreateRequest', violations);
   const request: NewRequest = {
     channel: channel as ChannelName,
@@ -175,10 +192,21 @@ export function prepareCreate(input: CreateRequestInput, fallbackCountry: Countr
     publicFormId,
     extraFields,
     extraFieldsTruncated: input.extraFieldsTruncated,
+    projectId,
+    dialedNumberKind: dialed as NewRequest['dialedNumberKind'],
+    missed,
   };
   // Requests without extra fields keep the fingerprint they had before extra fields existed (intake_0002),
   // so an Idempotency-Key used before the upgrade still replays.
-  const printed = { ...request, extraFields: extraFields.length ? extraFields : undefined, extraFieldsTruncated: request.extraFieldsTruncated || undefined };
+  // Likewise the routing fields (issue 8) are part of the fingerprint only when set.
+  const printed = {
+    ...request,
+    extraFields: extraFields.length ? extraFields : undefined,
+    extraFieldsTruncated: request.extraFieldsTruncated || undefined,
+    projectId: projectId ?? undefined,
+    dialedNumberKind: request.dialedNumberKind ?? undefined,
+    missed: missed || undefined,
+  };
   return { request, idempotencyKey, fingerprint: fingerprint(printed), country };
 }
 

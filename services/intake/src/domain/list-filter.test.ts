@@ -1,6 +1,6 @@
 import { DomainError, type FieldViolation } from '@crm/errors';
 import { encodeCursor } from './cursor';
-import { escapeLike, prepareListFilter, searchQuery, type ListRequestsInput } from './list-filter';
+import { decodeWorkCursor, encodeWorkCursor, escapeLike, prepareListFilter, searchQuery, type ListRequestsInput } from './list-filter';
 
 const empty: ListRequestsInput = { states: [], channels: [], createdFrom: '', createdTo: '', query: '', pageSize: 0, cursor: '' };
 
@@ -16,7 +16,89 @@ function violations(over: Partial<ListRequestsInput>): FieldViolation[] {
 
 describe('prepareListFilter', () => {
   it('defaults: page size 25, no filters', () => {
-    expect(prepareListFilter(empty, 'RU')).toEqual({ states: [], channels: [], createdFrom: null, createdTo: null, query: null, pageSize: 25, after: null, contactId: null });
+    expect(prepareListFilter(empty, 'RU')).toEqual({
+      states: [],
+      channels: [],
+      createdFrom: null,
+      createdTo: null,
+      query: null,
+      pageSize: 25,
+      after: null,
+      contactId: null,
+      departmentIds: [],
+      assigneeFilter: false,
+      assigneeIds: [],
+      includeUnassigned: false,
+      projectIds: [],
+      meanings: [],
+      qualifications: [],
+      contactAxes: [],
+      numberAxes: [],
+      utmSource: null,
+      slaBreached: null,
+      missed: null,
+      order: 'created_desc',
+      afterWork: null,
+    });
+  });
+
+  it('issue 8 filters: ids as UUIDs (me, unassigned), axis values, utm_source, flags, order', () => {
+    const D = '01936F5E-1234-7ABC-8DEF-0123456789AB';
+    const me = '01936f5e-1234-7abc-8def-0000000000aa';
+    const f = prepareListFilter(
+      {
+        ...empty,
+        departmentIds: [D, D.toLowerCase()],
+        assigneeIds: ['me', 'unassigned'],
+        callerId: me,
+        meanings: ['targeted'],
+        qualifications: ['lead', 'not_lead'],
+        contactAxes: ['verified'],
+        numberAxes: ['repeat'],
+        utmSource: ' Yandex ',
+        slaBreached: true,
+        missed: false,
+        order: 'my_work',
+      },
+      'RU',
+    );
+    expect(f).toMatchObject({
+      departmentIds: [D.toLowerCase()],
+      assigneeFilter: true,
+      assigneeIds: [me],
+      includeUnassigned: true,
+      meanings: ['targeted'],
+      qualifications: ['lead', 'not_lead'],
+      contactAxes: ['verified'],
+      numberAxes: ['repeat'],
+      utmSource: 'yandex',
+      slaBreached: true,
+      missed: false,
+      order: 'my_work',
+    });
+    // `me` for a caller that is nobody's assignee (an API key) matches nothing.
+    expect(prepareListFilter({ ...empty, assigneeIds: ['me'], callerId: 'key-1' }, 'RU')).toMatchObject({ assigneeFilter: true, assigneeIds: [], includeUnassigned: false });
+  });
+
+  it('issue 8 filters: malformed values are violations naming the field', () => {
+    expect(violations({ departmentIds: ['x'], assigneeIds: ['bob'], projectIds: ['1'], meanings: [''], utmSource: 'u'.repeat(201), order: 'oldest' }).map((v) => v.field)).toEqual([
+      'order',
+      'department_ids[0]',
+      'assignee_ids[0]',
+      'project_ids[0]',
+      'meanings[0]',
+      'utm_source',
+    ]);
+    expect(violations({ departmentIds: Array.from({ length: 101 }, () => '01936f5e-1234-7abc-8def-0123456789ab') })).toEqual([{ field: 'department_ids', message: 'must have at most 100 values' }]);
+  });
+
+  it('my_work cursors round-trip and are not created_desc cursors', () => {
+    const c = { notBreached: false, dueAt: '2026-12-01T10:00:00.000Z', createdAt: '2026-11-30T10:00:00.000Z', id: '01936f5e-1234-7abc-8def-0123456789ab' };
+    expect(decodeWorkCursor(encodeWorkCursor(c))).toEqual(c);
+    expect(decodeWorkCursor(encodeWorkCursor({ ...c, dueAt: null }))).toEqual({ ...c, dueAt: null });
+    expect(prepareListFilter({ ...empty, order: 'my_work', cursor: encodeWorkCursor(c) }, 'RU').afterWork).toEqual(c);
+    expect(violations({ order: 'my_work', cursor: encodeCursor({ createdAt: c.createdAt, id: c.id }) })[0].field).toBe('cursor');
+    expect(violations({ cursor: encodeWorkCursor(c) })[0].field).toBe('cursor');
   });
 
   it('accepts filters and a cursor', () => {

@@ -1,7 +1,12 @@
 import type { Built } from '@crm/service';
 import type { IntakeContext } from '../context';
+import { tasksService } from '../grpc/tasks.server';
+import { TasksService } from './tasks.service';
 
-/** What the tasks area adds to intake (gRPC services, consumers, workers). Filled by its implementation. */
-export function tasksParts(_ctx: IntakeContext): Partial<Built> {
-  return {};
+export { TasksService } from './tasks.service';
+
+/** The tasks area: crm.intake.v1.TasksService (reminders run on the timers' runner). */
+export function tasksParts(ctx: IntakeContext): Partial<Built> {
+  const tasks = new TasksService(ctx.orm, ctx.team, ctx.logger);
+  return { grpc: [tasksService(tasks)] };
 }

@@ -1,7 +1,26 @@
 import type { Built } from '@crm/service';
 import type { IntakeContext } from '../context';
+import { roundRobinEscalation } from './escalation';
+import { TimerHandlers, type Escalator } from './jobs';
+import { TimerRunner } from './runner';
 
-/** What the timers area adds to intake (gRPC services, consumers, workers). Filled by its implementation. */
-export function timersParts(_ctx: IntakeContext): Partial<Built> {
-  return {};
+export { roundRobinEscalation } from './escalation';
+export { TimerHandlers } from './jobs';
+export { migrateTimers, TimerRunner } from './runner';
+
+/**
+ * The timers area: graphile-worker's runner (SLA breach, revisit, task reminder) as a worker of the
+ * service, so it is migrated and running before gRPC serves and drained after gRPC stopped.
+ */
+export function timersParts(ctx: IntakeContext, opts: { escalate?: Escalator } = {}): Partial<Built> {
+  if (!ctx.env.DATABASE_URL) throw new Error('intake timers: DATABASE_URL is required');
+  const handlers = new TimerHandlers({ orm: ctx.orm, team: ctx.team, logger: ctx.logger, escalate: opts.escalate ?? roundRobinEscalation });
+  const runner = new TimerRunner({
+    databaseUrl: ctx.env.DATABASE_URL,
+    concurrency: ctx.env.INTAKE_TIMER_CONCURRENCY,
+    pollIntervalMs: ctx.env.INTAKE_TIMER_POLL_MS,
+    taskList: handlers.taskList(),
+    logger: ctx.logger,
+  });
+  return { workers: [runner] };
 }
