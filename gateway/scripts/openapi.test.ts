@@ -33,11 +33,11 @@ describe('sortKeys', () => {
 // The client generated from it (openapi-typescript, ES modules only) is checked by `npm run openapi:check`.
 describe('gateway/openapi.json', () => {
   it('is the document the gateway serves, built without reaching any service, and the same on every run', async () => {
+    // Two builds (each compiles every route's schemas: ~15 s here with ~150 routes): the same text twice.
     const served = await buildOpenApiDocument();
     const first = await renderSpec();
-    expect(await renderSpec()).toBe(first);
+    expect(`${JSON.stringify(sortKeys(served), null, 2)}\n`).toBe(first);
     expect(first.endsWith('}\n')).toBe(true);
-    expect(JSON.parse(first)).toEqual(served);
     expect(Object.keys(served.paths as object).length).toBeGreaterThan(0);
-  }, 30_000);
+  }, 120_000);
 });

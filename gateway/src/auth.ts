@@ -92,6 +92,11 @@ export class Authenticator {
   forgetSession(token: string): void {
     this.cache.delete(createHash('sha256').update(JSON.stringify({ sessionToken: token })).digest('base64url'));
   }
+
+  /** Forgets every cached credential of a user or API key at once (deactivated, revoked, roles changed: this replica). */
+  forgetSubject(subjectId: string): void {
+    for (const [key, hit] of this.cache) if (hit.caller.principal.subjectId === subjectId) this.cache.delete(key);
+  }
 }
 
 /** What the gateway knows about whoever makes a call, from identity's principal. */

@@ -56,6 +56,25 @@ export function requestOut(r: Request) {
     extra_fields: (r.extraFields ?? []).map((f) => ({ key: f.key, value: f.value })),
     extra_fields_truncated: r.extraFieldsTruncated ?? false,
     created_at: r.createdAt,
+    // Working the request (issue 8): null where intake has none.
+    version: r.version ?? 0,
+    department_id: r.departmentId || null,
+    assignee_id: r.assigneeId || null,
+    project_id: r.projectId || null,
+    routing_version: r.routingVersion || null,
+    routing_rule_id: r.routingRuleId || null,
+    sla_due_at: r.slaDueAt || null,
+    sla_breached_at: r.slaBreachedAt || null,
+    first_response_at: r.firstResponseAt || null,
+    revisit_at: r.revisitAt || null,
+    trash_reason: r.trashReason || null,
+    trash_note: r.trashNote || null,
+    deal_id: r.dealId || null,
+    client_card_id: r.clientCardId || null,
+    missed: r.missed ?? false,
+    dialed_number_kind: r.dialedNumberKind || null,
+    state_changed_at: r.stateChangedAt || null,
+    state_reason: r.stateReason || null,
   };
 }
 

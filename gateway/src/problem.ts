@@ -1,6 +1,7 @@
 import { DomainError, type DomainErrorCode, type FieldViolation } from '@crm/errors';
 import { fromServiceError, isServiceError, status } from '@crm/grpc';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { workflowProblem } from './work-mappers';
 
 /** RFC 9457 problem details, the body of every 4xx/5xx. */
 export interface Problem {
@@ -15,6 +16,13 @@ export interface Problem {
   owner_contact_id?: string;
   owner_company_id?: string;
   owner?: string;
+  /** A 409 over an illegal transition: the request's state and the states allowed from it. */
+  state?: string;
+  allowed?: string[];
+  /** A 412 over a stale version: the record as it is now (its REST JSON). */
+  current?: unknown;
+  /** A 409 on publishing routing: the version's problems. */
+  problems?: unknown[];
 }
 
 const HTTP: Record<DomainErrorCode, number> = {
@@ -37,6 +45,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  412: 'Precondition Failed',
   411: 'Length Required',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
@@ -81,9 +90,10 @@ export function toProblem(err: unknown): Problem {
 
 function fromDomain(err: DomainError): Problem {
   // The same Idempotency-Key with a different body: 422, as the IETF idempotency-key draft says.
-  const code = err.details.reason === 'idempotency_key_reused' ? 422 : (HTTP[err.code] ?? 500);
+  const work = workflowProblem(err.code, err.details);
+  const code = err.details.reason === 'idempotency_key_reused' ? 422 : work.status ?? (HTTP[err.code] ?? 500);
   if (code >= 500) return problem(code, code === 503 ? 'a service is unavailable; retry later' : 'internal error');
-  return problem(code, err.message, { code: err.code, ...(err.violations.length ? { errors: err.violations } : {}), ...owner(err.details) });
+  return problem(code, err.message, { code: err.code, ...(err.violations.length ? { errors: err.violations } : {}), ...owner(err.details), ...work.members });
 }
 
 /** The owner a conflict names (a contact point's contact, a tax id's company), as ids and a path. */

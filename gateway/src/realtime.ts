@@ -1,4 +1,15 @@
-import { RequestCommented, RequestCreated } from '@crm/contracts/crm/intake/events/v1/request_events';
+import {
+  RequestAssigned,
+  RequestAxisChanged,
+  RequestCommented,
+  RequestCreated,
+  RequestFirstResponse,
+  RequestSlaBreached,
+  RequestStateChanged,
+} from '@crm/contracts/crm/intake/events/v1/request_events';
+import { TaskReminder } from '@crm/contracts/crm/intake/events/v1/task_events';
+import type { Request } from '@crm/contracts/crm/intake/v1/request';
+import type { Visibility } from '@crm/grpc';
 import { createKafka, decodeData, decodeEvent, type Kafka } from '@crm/kafka';
 import type { Logger } from '@crm/logger';
 import { randomUUID } from 'node:crypto';
@@ -6,26 +17,90 @@ import type { Consumer } from 'kafkajs';
 import { commentOut, requestOut } from './mappers';
 
 export const REQUEST_TOPIC = 'crm.intake.request.v1';
+export const TASK_TOPIC = 'crm.intake.task.v1';
+
+/** What a `notification` says; the web UI words it by `kind` in the viewer's language. */
+export interface Notification {
+  kind: 'assigned' | 'sla_breached' | 'task_reminder';
+  request_id?: string;
+  task_id?: string;
+  title: string;
+  at: string;
+}
 
 export type FeedEvent =
   | { type: 'request.created'; request: ReturnType<typeof requestOut> }
-  | { type: 'request.commented'; comment: ReturnType<typeof commentOut> };
+  | { type: 'request.commented'; comment: ReturnType<typeof commentOut> }
+  | { type: 'request.updated'; change: RequestChange; request: ReturnType<typeof requestOut> }
+  | { type: 'notification'; notification: Notification };
+
+export type RequestChange = 'state_changed' | 'assigned' | 'axis_changed' | 'first_response' | 'sla_breached';
+
+/** Who is listening: what they may see (libs/grpc visibilityOf) and who they are (for notifications). */
+export interface Viewer {
+  visibility: Visibility;
+  /** The user's id; absent for API keys (they get no notifications). */
+  userId?: string;
+}
 
 type Listener = (event: FeedEvent) => void;
 
+/** Where a request is: enough to decide who may see an event about it. */
+interface Placement {
+  departmentId: string;
+  assigneeId: string;
+}
+
+/** An event on its way to listeners: its placement (request events), or the users it is addressed to. */
+type Routed = { event: FeedEvent; placement?: Placement; unknownRequest?: boolean; to?: string[] };
+
+/** How many requests' placements a replica remembers for the comment events (which carry only an id). */
+const PLACEMENTS_MAX = 20_000;
+
+/** Whether a viewer may see a request placed so (DOMAIN.md "Who sees what"; the same rule intake applies). */
+export function mayView(v: Visibility, p: Placement): boolean {
+  if (v.all) return true;
+  if (p.assigneeId && p.assigneeId === v.userId) return true;
+  if (p.departmentId && v.departmentIds.includes(p.departmentId)) return true;
+  return v.head && !p.departmentId;
+}
+
+/** A small LRU (Map keeps insertion order: a hit is moved to the end, the oldest is dropped first). */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
+const titleOf = (r: Request) => r.name || r.phone || r.email || r.id;
+
 /**
- * Request events of every tenant, read from Kafka by this gateway replica (a consumer group of its own,
- * starting at the end: each replica sees every event, nothing is replayed on restart) and handed to
- * the listeners of the event's tenant (the web UI's Server-Sent Events streams).
+ * Request and task events of every tenant, read from Kafka by this gateway replica (a consumer group of
+ * its own, starting at the end: each replica sees every event, nothing is replayed on restart) and handed
+ * to the listeners of the event's tenant (the web UI's Server-Sent Events streams) that may see them: a
+ * request event only to viewers who may see the request after it (a comment by the request's placement
+ * learnt from the events this replica saw — unknown: only to viewers who see everything), a notification
+ * only to the users it is addressed to.
  */
 export class RequestFeed {
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly listeners = new Map<string, Set<{ viewer: Viewer; listener: Listener }>>();
+  private readonly placements = new Lru<Placement>(PLACEMENTS_MAX);
   private consumer?: Consumer;
   private readonly kafka: Kafka;
 
-  constructor(
-    private readonly opts: { brokers: string[]; topicSuffix: string; logger: Logger },
-  ) {
+  constructor(private readonly opts: { brokers: string[]; topicSuffix: string; logger: Logger }) {
     this.kafka = createKafka({ clientId: 'gateway-feed', brokers: opts.brokers, logger: opts.logger });
   }
 
@@ -33,7 +108,7 @@ export class RequestFeed {
     const consumer = this.kafka.consumer({ groupId: `gateway-feed-${randomUUID()}`, allowAutoTopicCreation: false });
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe({ topic: `${REQUEST_TOPIC}${this.opts.topicSuffix}`, fromBeginning: false });
+    await consumer.subscribe({ topics: [`${REQUEST_TOPIC}${this.opts.topicSuffix}`, `${TASK_TOPIC}${this.opts.topicSuffix}`], fromBeginning: false });
     const joined = new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('realtime feed: the consumer did not join its group in time')), timeoutMs);
       consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -50,30 +125,116 @@ export class RequestFeed {
     await this.consumer?.disconnect();
   }
 
-  subscribe(tenantId: string, listener: Listener): () => void {
+  subscribe(tenantId: string, viewer: Viewer, listener: Listener): () => void {
     let set = this.listeners.get(tenantId);
     if (!set) this.listeners.set(tenantId, (set = new Set()));
-    set.add(listener);
+    const entry = { viewer, listener };
+    set.add(entry);
     return () => {
-      set!.delete(listener);
+      set!.delete(entry);
       if (!set!.size) this.listeners.delete(tenantId);
     };
   }
 
   private dispatch(message: Parameters<typeof decodeEvent>[0]): void {
-    let event;
+    let routed: Routed | undefined;
+    let tenantId: string;
     try {
-      event = decodeEvent(message);
+      const event = decodeEvent(message);
+      tenantId = event.tenantId;
+      routed = this.route(event);
     } catch (err) {
       this.opts.logger.warn({ err }, 'realtime feed skipped an undecodable event');
       return;
     }
-    const set = this.listeners.get(event.tenantId);
+    if (!routed) return;
+    const set = this.listeners.get(tenantId);
     if (!set?.size) return;
-    let out: FeedEvent | undefined;
-    if (event.type === 'crm.intake.request.created.v1') out = { type: 'request.created', request: requestOut(decodeData(event, RequestCreated).request!) };
-    else if (event.type === 'crm.intake.request.commented.v1') out = { type: 'request.commented', comment: commentOut(decodeData(event, RequestCommented).comment!) };
-    if (!out) return;
-    for (const l of set) l(out);
+    for (const { viewer, listener } of set) {
+      if (routed.to) {
+        if (!viewer.userId || !routed.to.includes(viewer.userId)) continue;
+      } else if (routed.unknownRequest) {
+        if (!viewer.visibility.all) continue;
+      } else if (routed.placement && !mayView(viewer.visibility, routed.placement)) continue;
+      try {
+        listener(routed.event);
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'realtime feed listener failed');
+      }
+    }
+  }
+
+  /** Remembers where a request is (for its comments) and returns its placement. */
+  private place(tenantId: string, r: Request): Placement {
+    const p = { departmentId: r.departmentId, assigneeId: r.assigneeId };
+    this.placements.set(`${tenantId}:${r.id}`, p);
+    return p;
+  }
+
+  private updated(tenantId: string, change: RequestChange, r: Request): Routed {
+    return { event: { type: 'request.updated', change, request: requestOut(r) }, placement: this.place(tenantId, r) };
+  }
+
+  /** The event as the streams get it, with whom it is for; undefined for what the streams do not show. */
+  private route(event: ReturnType<typeof decodeEvent>): Routed | undefined {
+    const t = event.tenantId;
+    switch (event.type) {
+      case 'crm.intake.request.created.v1': {
+        const r = decodeData(event, RequestCreated).request!;
+        return { event: { type: 'request.created', request: requestOut(r) }, placement: this.place(t, r) };
+      }
+      case 'crm.intake.request.commented.v1': {
+        const c = decodeData(event, RequestCommented).comment!;
+        const placement = this.placements.get(`${t}:${c.requestId}`);
+        return { event: { type: 'request.commented', comment: commentOut(c) }, placement, unknownRequest: placement === undefined };
+      }
+      case 'crm.intake.request.state_changed.v1':
+        return this.updated(t, 'state_changed', decodeData(event, RequestStateChanged).request!);
+      case 'crm.intake.request.axis_changed.v1':
+        return this.updated(t, 'axis_changed', decodeData(event, RequestAxisChanged).request!);
+      case 'crm.intake.request.first_response.v1':
+        return this.updated(t, 'first_response', decodeData(event, RequestFirstResponse).request!);
+      case 'crm.intake.request.assigned.v1': {
+        const e = decodeData(event, RequestAssigned);
+        const r = e.request!;
+        const routed = this.updated(t, 'assigned', r);
+        // Taking a request yourself is no news to you.
+        if (r.assigneeId && r.assigneeId !== e.actor?.id) this.notify(t, [r.assigneeId], { kind: 'assigned', request_id: r.id, title: titleOf(r), at: e.at || new Date().toISOString() });
+        return routed;
+      }
+      case 'crm.intake.request.sla_breached.v1': {
+        const e = decodeData(event, RequestSlaBreached);
+        const r = e.request!;
+        const routed = this.updated(t, 'sla_breached', r);
+        this.notify(t, e.notifyUserIds, { kind: 'sla_breached', request_id: r.id, title: titleOf(r), at: e.breachedAt || new Date().toISOString() });
+        return routed;
+      }
+      case 'crm.intake.task.reminder.v1': {
+        const e = decodeData(event, TaskReminder);
+        const task = e.task!;
+        const n: Notification = { kind: 'task_reminder', task_id: task.id, title: task.title, at: e.at || new Date().toISOString() };
+        if (task.requestId) n.request_id = task.requestId;
+        return { event: { type: 'notification', notification: n }, to: [task.assigneeId] };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** A notification besides the event that caused it, to the users it is addressed to. */
+  private notify(tenantId: string, to: string[], n: Notification): void {
+    const users = [...new Set(to.filter(Boolean))];
+    if (!users.length) return;
+    const set = this.listeners.get(tenantId);
+    if (!set?.size) return;
+    const event: FeedEvent = { type: 'notification', notification: n };
+    for (const { viewer, listener } of set) {
+      if (!viewer.userId || !users.includes(viewer.userId)) continue;
+      try {
+        listener(event);
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'realtime feed listener failed');
+      }
+    }
   }
 }

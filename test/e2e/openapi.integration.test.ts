@@ -108,6 +108,10 @@ describe('the OpenAPI document', () => {
       return undefined;
     };
     const check = (where: string, name: string, schema: Json) => {
+      // Not record ids or dates: a routing rule's id is the rule set's own (`[a-z0-9_-]`), a history
+      // entry's actor may be a part of the system (`timers`, `routing`) and its from/to are the values.
+      if (name === 'rule_id' || name === 'routing_rule_id' || name === 'actor_id' || (where === 'RoutingRule' && name === 'id')) return;
+      if (where === 'HistoryEntry' && (name === 'from' || name === 'to')) return;
       const format = want(name);
       if (!format) return;
       checked.push(`${where}.${name}`);

@@ -2,7 +2,9 @@ import { DomainError } from '@crm/errors';
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth';
 import { utcInstant } from '../instant';
-import { attributionIn, channelIn, CHANNELS, commentOut, requestOut, stateIn, STATES, type AttributionIn } from '../mappers';
+import { attributionIn, channelIn, commentOut, requestOut, type AttributionIn } from '../mappers';
+import { etag, requestFilterIn, type RequestFilterQuery } from '../work-mappers';
+import { etagHeader, requestFilterQuery } from '../work-schemas';
 import { AUTHENTICATED, idParam, json, problems, WITH_BODY } from '../schemas';
 import type { GatewayDeps } from '../deps';
 
@@ -82,22 +84,20 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
     },
   );
 
-  app.get<{ Querystring: { state?: string[]; channel?: string[]; created_from?: string; created_to?: string; q?: string; limit?: number; cursor?: string } }>(
+  app.get<{ Querystring: RequestFilterQuery & { limit?: number; cursor?: string } }>(
     '/v1/requests',
     {
       schema: {
         tags: ['requests'],
         operationId: 'listRequests',
         summary: 'List requests, newest first',
+        description: 'Only what you may see (a seller: assigned to them or in their departments; a head: also the departments they head and requests without one; admins, analysts, API keys: all). `order=my_work`: breached first, then by SLA due, then oldest.',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            state: { type: 'array', items: { type: 'string', enum: STATES }, maxItems: STATES.length },
-            channel: { type: 'array', items: { type: 'string', enum: CHANNELS }, maxItems: CHANNELS.length },
-            created_from: { type: 'string', format: 'date-time', description: 'Created at or after (RFC 3339, any offset)' },
-            created_to: { type: 'string', format: 'date-time', description: 'Created before (RFC 3339, any offset); not before created_from' },
-            q: { type: 'string', maxLength: 200, pattern: '^[^\\u0000]*$', description: 'Part of the name or e-mail, or of the phone digits' },
+            ...requestFilterQuery,
+            order: { type: 'string', enum: ['created_desc', 'my_work'], default: 'created_desc' },
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 },
             cursor: { type: 'string', minLength: 1, maxLength: 500, pattern: '^[A-Za-z0-9_-]+$', description: 'The next_cursor of the previous page, unchanged' },
           },
@@ -109,28 +109,8 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
       const caller = req.caller!;
       requireScope(caller, 'requests:read');
       const q = req.query;
-      const res = await clients.intake.listRequests(
-        {
-          states: (q.state ?? []).map(stateIn),
-          channels: (q.channel ?? []).map(channelIn),
-          createdFrom: instant('created_from', q.created_from),
-          createdTo: instant('created_to', q.created_to),
-          query: q.q ?? '',
-          pageSize: q.limit ?? 25,
-          cursor: q.cursor ?? '',
-          contactId: '',
-          departmentIds: [],
-          assigneeIds: [],
-          projectIds: [],
-          meanings: [],
-          qualifications: [],
-          contactAxes: [],
-          numberAxes: [],
-          utmSource: '',
-          order: '',
-        },
-        caller.tenant,
-      );
+      const filter = requestFilterIn(q, caller.tenant.callerId, { from: instant('created_from', q.created_from), to: instant('created_to', q.created_to) });
+      const res = await clients.intake.listRequests({ ...filter, pageSize: q.limit ?? 25, cursor: q.cursor ?? '' }, caller.tenant);
       return { items: res.requests.map(requestOut), next_cursor: res.nextCursor || null };
     },
   );
@@ -143,14 +123,14 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
         operationId: 'getRequest',
         summary: 'Get a request',
         params: idParam,
-        response: { 200: json('The request', { $ref: 'Request#' }), ...problems(400, ...AUTHENTICATED, 404) },
+        response: { 200: json('The request', { $ref: 'Request#' }, etagHeader), ...problems(400, ...AUTHENTICATED, 404) },
       },
       links: { 200: requestLinks('$response.body#/id') },
     },
-    async (req) => {
+    async (req, reply) => {
       requireScope(req.caller!, 'requests:read');
       const res = await clients.intake.getRequest({ id: req.params.id }, req.caller!.tenant);
-      return requestOut(res.request!);
+      return reply.header('etag', etag(res.request!.version)).send(requestOut(res.request!));
     },
   );
 

@@ -1,11 +1,20 @@
+import { visibilityOf } from '@crm/grpc';
 import type { FastifyInstance } from 'fastify';
 import { requireScope } from '../auth';
+import type { FeedEvent } from '../realtime';
 import { AUTHENTICATED, problems } from '../schemas';
 import type { GatewayDeps } from '../deps';
 
+/** An SSE frame: a notification's data is the notification itself, any other event's the event. */
+function frame(e: FeedEvent): string {
+  const data = e.type === 'notification' ? e.notification : e;
+  return `event: ${e.type}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /**
  * `GET /v1/requests/stream`: Server-Sent Events with the caller's tenant's request events
- * (`request.created`, `request.commented`), so the journal updates without a reload.
+ * (`request.created`, `request.commented`, `request.updated`) that the caller may see, and the
+ * `notification`s addressed to them, so the journal and the bell update without a reload.
  */
 export async function streamRoutes(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   app.get(
@@ -15,7 +24,8 @@ export async function streamRoutes(app: FastifyInstance, deps: GatewayDeps): Pro
         tags: ['requests'],
         operationId: 'streamRequests',
         summary: 'Live request events (text/event-stream)',
-        description: 'Server-Sent Events `request.created` and `request.commented`, each with a JSON `data` line; comments keep the connection alive.',
+        description:
+          'Server-Sent Events, each with a JSON `data` line: `request.created` (`{type, request}`), `request.commented` (`{type, comment}`), `request.updated` (`{type, change, request}`: the request after a state change, assignment, axis change, first response or SLA breach) — only about requests you may see — and `notification` (`{kind, request_id?, task_id?, title, at}`, `kind` `assigned` | `sla_breached` | `task_reminder`), only those addressed to you. Comments keep the connection alive.',
         response: {
           200: { description: 'An endless event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
           ...problems(...AUTHENTICATED, 404),
@@ -30,7 +40,8 @@ export async function streamRoutes(app: FastifyInstance, deps: GatewayDeps): Pro
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write('retry: 3000\n: connected\n\n');
-      const unsubscribe = deps.feed.subscribe(caller.tenant.tenantId, (e) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+      const viewer = { visibility: visibilityOf(caller.tenant), userId: caller.tenant.callerKind === 'user' ? caller.tenant.callerId : undefined };
+      const unsubscribe = deps.feed.subscribe(caller.tenant.tenantId, viewer, (e) => res.write(frame(e)));
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       req.raw.on('close', () => {
         clearInterval(heartbeat);
