@@ -25,6 +25,25 @@ function req(id: string, createdAt: string, over: Partial<CrmRequest> = {}): Crm
     extra_fields: [],
     extra_fields_truncated: false,
     created_at: createdAt,
+    // Working the request (issue 8): a fresh request, unrouted.
+    version: 1,
+    department_id: null,
+    assignee_id: null,
+    project_id: null,
+    routing_version: null,
+    routing_rule_id: null,
+    sla_due_at: null,
+    sla_breached_at: null,
+    first_response_at: null,
+    revisit_at: null,
+    trash_reason: null,
+    trash_note: null,
+    deal_id: null,
+    client_card_id: null,
+    missed: false,
+    dialed_number_kind: null,
+    state_changed_at: null,
+    state_reason: null,
     ...over,
   };
 }
@@ -32,7 +51,7 @@ function req(id: string, createdAt: string, over: Partial<CrmRequest> = {}): Crm
 describe('journal filters', () => {
   it('round-trips through the query string, dropping unknown values', () => {
     const f = filtersFromSearch(new URLSearchParams('state=new&state=bogus&state=trash&channel=phone&from=2026-11-01&to=nope&q=%20Анна%20&x=1'));
-    expect(f).toEqual({ states: ['new', 'trash'], channels: ['phone'], from: '2026-11-01', to: '', q: ' Анна ' });
+    expect(f).toEqual({ ...NO_FILTERS, states: ['new', 'trash'], channels: ['phone'], from: '2026-11-01', to: '', q: ' Анна ' });
     expect(filtersToSearch(f)).toBe('?state=new&state=trash&channel=phone&from=2026-11-01&q=%D0%90%D0%BD%D0%BD%D0%B0');
     expect(filtersToSearch(NO_FILTERS)).toBe('');
     expect(hasFilters(NO_FILTERS)).toBe(false);

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, setUnauthorizedHandler, type Me } from './api';
 import { Header } from './components/Header';
 import { contactsPage } from './features/contacts/routes';
-import { settingsPage } from './features/settings/routes';
+import { invitePage, settingsPage } from './features/settings/routes';
 import { workPage } from './features/work/routes';
 import { useI18n } from './i18n';
 import { LiveFeed, LiveProvider } from './live';
@@ -74,14 +74,17 @@ export function App() {
 
   // Route guards: anonymous users see the login page; logged-in users skip it.
   const onLogin = location.path === '/login';
+  // `/invite/<token>` (accepting an invite) is public: shown logged in or not.
+  const invite = invitePage(location.path);
+  const onInvite = invite !== null;
   useEffect(() => {
-    if (session.state === 'anonymous' && !onLogin) {
+    if (session.state === 'anonymous' && !onLogin && !onInvite) {
       const here = location.path + (location.query ? `?${location.query}` : '');
       navigate(location.path === '/' ? '/login' : `/login?next=${encodeURIComponent(here)}`, { replace: true });
     } else if (session.state === 'user' && (onLogin || location.path === '/')) {
       navigate(onLogin ? safeNext(new URLSearchParams(location.query).get('next')) : '/requests', { replace: true });
     }
-  }, [session.state, onLogin, location.path, location.query]);
+  }, [session.state, onLogin, onInvite, location.path, location.query]);
 
   useEffect(() => {
     document.title = t('app.name');
@@ -105,6 +108,8 @@ export function App() {
     );
   }
 
+  if (invite) return invite;
+
   if (session.state === 'anonymous') {
     return onLogin ? <LoginPage onLoggedIn={loggedIn} /> : null;
   }
@@ -115,7 +120,7 @@ export function App() {
   const contacts = contactsPage(location.path);
   const work = workPage(location.path, me);
   const settings = settingsPage(location.path, me);
-  if (location.path === '/requests') page = <JournalPage />;
+  if (location.path === '/requests') page = <JournalPage me={me} />;
   else if (request) page = <RequestPage key={request.id} id={request.id} me={me} />;
   else if (location.path === '/reports') page = <ReportPage />;
   else if (location.path === '/settings') page = <SettingsPage me={me} onTimeZoneChanged={(zone) => setSession({ state: 'user', me: { ...me, time_zone: zone } })} />;

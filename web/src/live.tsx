@@ -1,6 +1,8 @@
 /**
  * One Server-Sent Events connection per logged-in tab (`GET /v1/requests/stream`, the session cookie):
- * the tenant's `request.created` and `request.commented` events, handed to the screens that listen.
+ * the `request.created`, `request.updated` (any change: the request after it) and `request.commented`
+ * events the viewer may see (the server filters by visibility), and `notification`s addressed to the
+ * viewer (assignment, SLA breach, task reminder), handed to the screens that listen.
  * EventSource reconnects by itself after a network error; when the server refuses the stream (e.g. the
  * session ended) it gives up, so we retry after a pause. After any reconnect, listeners get `resync`:
  * events sent while we were away are not replayed, so the journal asks the API for what it missed.
@@ -10,8 +12,19 @@ import type { Comment, CrmRequest } from './api';
 
 export type LiveEvent =
   | { type: 'request.created'; request: CrmRequest }
+  | { type: 'request.updated'; request: CrmRequest }
   | { type: 'request.commented'; comment: Comment }
+  | { type: 'notification'; notification: LiveNotification }
   | { type: 'resync' };
+
+/** A notification addressed to the viewer (`kind`: `assignment`, `sla_breach`, `task_reminder`, …). */
+export interface LiveNotification {
+  kind: string;
+  request_id?: string;
+  task_id?: string;
+  title: string;
+  at: string;
+}
 
 export type LiveStatus = 'connecting' | 'open' | 'closed';
 
@@ -86,6 +99,14 @@ export class LiveFeed {
       }
     };
     source.addEventListener('request.created', (m) => this.parse(m, (d) => (d.request ? { type: 'request.created', request: d.request as CrmRequest } : null)));
+    source.addEventListener('request.updated', (m) => this.parse(m, (d) => (d.request ? { type: 'request.updated', request: d.request as CrmRequest } : null)));
+    source.addEventListener('notification', (m) =>
+      this.parse(m, (d) => {
+        // `{kind, title, at, …}` itself, or inside `notification`.
+        const n = (d.notification ?? d) as Partial<LiveNotification>;
+        return typeof n.kind === 'string' ? { type: 'notification', notification: { kind: n.kind, request_id: n.request_id, task_id: n.task_id, title: String(n.title ?? ''), at: String(n.at ?? new Date().toISOString()) } } : null;
+      }),
+    );
     source.addEventListener('request.commented', (m) => this.parse(m, (d) => (d.comment ? { type: 'request.commented', comment: d.comment as Comment } : null)));
   }
 

@@ -2,6 +2,7 @@ import type { Me } from '../api';
 import { useI18n } from '../i18n';
 import { Link, useLocation } from '../router';
 import { zoneLabel } from '../time';
+import { NotificationBell } from '../features/work/Notifications';
 import { LangSwitch } from './LangSwitch';
 
 const CONTACT_PATHS = ['/contacts', '/companies', '/client-cards', '/duplicates', '/bases', '/imports'];
@@ -19,6 +20,21 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
           <Link to="/requests" aria-current={path === '/requests' ? 'page' : undefined}>
             {t('header.journal')}
           </Link>
+          {me.scopes.includes('tasks:read') && (
+            <Link to="/my-work" aria-current={path === '/my-work' ? 'page' : undefined} data-testid="nav-my-work">
+              {t('header.myWork')}
+            </Link>
+          )}
+          {me.scopes.includes('tasks:read') && (
+            <Link to="/tasks" aria-current={path === '/tasks' ? 'page' : undefined} data-testid="nav-tasks">
+              {t('header.tasks')}
+            </Link>
+          )}
+          {me.scopes.includes('routing:write') && (
+            <Link to="/settings/routing" aria-current={path === '/settings/routing' ? 'page' : undefined} data-testid="nav-routing">
+              {t('header.routing')}
+            </Link>
+          )}
           {me.scopes.includes('contacts:read') && (
             <Link to="/contacts" aria-current={CONTACT_PATHS.some((p) => path === p || path.startsWith(`${p}/`)) ? 'page' : undefined} data-testid="nav-contacts">
               {t('header.contacts')}
@@ -46,6 +62,7 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
           <span className="tenant muted" data-testid="time-zone" title={t('header.timeZone', { zone: zoneLabel(me.time_zone) })}>
             {me.time_zone}
           </span>
+          <NotificationBell />
           <LangSwitch />
           <button type="button" className="button-secondary" data-testid="logout" onClick={onLogout}>
             {t('header.logout')}

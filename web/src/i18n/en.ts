@@ -1,4 +1,6 @@
 import { contactsEn } from '../features/contacts/i18n';
+import { workEn } from '../features/work/i18n';
+import { settingsEn } from '../features/settings/i18n';
 import type { Dictionary } from './ru';
 
 /** English texts: the same keys as ru.ts (a missing or extra key is a compile error). */
@@ -151,4 +153,8 @@ export const en: Dictionary = {
   'channel.unspecified': 'Not set',
 
   ...contactsEn,
+
+  // Working the request (features/work/i18n.ts).
+  ...workEn,
+  ...settingsEn,
 };

@@ -4,6 +4,8 @@
  * The contacts section's texts are in features/contacts/i18n.ts, spread in at the end.
  */
 import { contactsRu } from '../features/contacts/i18n';
+import { workRu } from '../features/work/i18n';
+import { settingsRu } from '../features/settings/i18n';
 
 export const ru = {
   'app.name': 'Продажи 2.0',
@@ -154,6 +156,10 @@ export const ru = {
   'channel.unspecified': 'Не определён',
 
   ...contactsRu,
+
+  // Working the request (features/work/i18n.ts).
+  ...workRu,
+  ...settingsRu,
 };
 
 export type MessageKey = keyof typeof ru;

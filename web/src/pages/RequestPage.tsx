@@ -1,9 +1,17 @@
 /**
- * One request: its five classification axes, state, contact, message, attribution and the comments
- * (oldest first) with a form to add one. Comments added elsewhere appear through the live feed.
+ * One request: its state and the actions it allows (features/work/actions.tsx), who has it and where,
+ * its five classification axes (meaning and qualification editable), contact, message, attribution,
+ * history, follow-up tasks and the comments (oldest first) with a form to add one. Changes made
+ * elsewhere (comments, any change of the request) appear through the live feed; every change is sent
+ * with the version shown, and a 412 shows the request as it is now instead of overwriting it. Drafts
+ * (comment, trash reason, revisit date, task) are kept in sessionStorage over a reload.
  */
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, type Comment, type CrmRequest, type Me } from '../api';
+import { RequestActions } from '../features/work/actions';
+import type { WorkRequest } from '../features/work/api';
+import { useDirectory, useDraft } from '../features/work/hooks';
+import { AxesEditor, History, RequestTasks, WorkSummary } from '../features/work/RequestWork';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { useI18n, type EnumKind, type MessageKey } from '../i18n';
 import { useLiveEvents } from '../live';
@@ -11,7 +19,7 @@ import { Link } from '../router';
 
 export const COMMENT_MAX = 4000;
 
-type Loaded = { status: 'loading' } | { status: 'missing' } | { status: 'error'; error: unknown } | { status: 'ready'; request: CrmRequest; comments: Comment[] };
+type Loaded = { status: 'loading' } | { status: 'missing' } | { status: 'error'; error: unknown } | { status: 'ready'; request: WorkRequest; comments: Comment[] };
 
 const AXES: { key: keyof CrmRequest['axes']; label: MessageKey; kind: EnumKind }[] = [
   { key: 'number', label: 'axis.number', kind: 'number' },
@@ -59,7 +67,7 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
     const ctl = new AbortController();
     setData({ status: 'loading' });
     Promise.all([api.getRequest(id, ctl.signal), api.listComments(id, ctl.signal)]).then(
-      ([request, comments]) => setData({ status: 'ready', request, comments: comments.items }),
+      ([request, comments]) => setData({ status: 'ready', request: request as WorkRequest, comments: comments.items }),
       (error: unknown) => {
         if (ctl.signal.aborted) return;
         // A malformed id (400) or another tenant's id (404) is simply "not found".
@@ -73,8 +81,22 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
   const addComment = (c: Comment) =>
     setData((d) => (d.status === 'ready' && !d.comments.some((x) => x.id === c.id) ? { ...d, comments: [...d.comments, c].sort(byTime) } : d));
 
+  const directory = useDirectory();
+  const canWrite = me.scopes.includes('requests:write');
+  const [liveNote, setLiveNote] = useState(false);
+  // A newer version replaces the one shown (an older one, e.g. an event overtaken by our own answer, does not).
+  const setRequest = (next: WorkRequest) =>
+    setData((d) => (d.status === 'ready' && next.id === d.request.id && (next.version ?? 0) >= (d.request.version ?? 0) ? { ...d, request: { ...d.request, ...next } } : d));
+
   useLiveEvents((e) => {
     if (e.type === 'request.commented' && e.comment.request_id === id) addComment(e.comment);
+    if (e.type === 'request.updated' && e.request.id === id) {
+      const next = e.request as WorkRequest;
+      if (data.status === 'ready' && (next.version ?? 0) > (data.request.version ?? 0)) {
+        setRequest(next);
+        setLiveNote(true);
+      }
+    }
   });
 
   useEffect(() => {
@@ -133,6 +155,16 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
           {t('request.created')}: <time dateTime={r.created_at}>{formatDateTime(r.created_at)}</time>
         </span>
       </div>
+      {liveNote && (
+        <p className="note" role="status" data-testid="request-live-updated">
+          {t('work.liveUpdated')}{' '}
+          <button type="button" className="button-link" onClick={() => setLiveNote(false)}>
+            {t('work.dismiss')}
+          </button>
+        </p>
+      )}
+
+      {canWrite && <RequestActions request={r} me={me} users={directory.users} departments={directory.departments} onChanged={setRequest} />}
 
       <div className="grid">
         <section className="panel" aria-labelledby="axes-title">
@@ -147,6 +179,12 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
               {tEnum('state', r.state)}
             </Row>
           </dl>
+          {canWrite && <AxesEditor request={r} onChanged={setRequest} />}
+        </section>
+
+        <section className="panel" aria-labelledby="work-title">
+          <h2 id="work-title">{t('work.panel')}</h2>
+          <WorkSummary request={r} users={directory.users} departments={directory.departments} me={me} />
         </section>
 
         <section className="panel" aria-labelledby="contact-title">
@@ -230,6 +268,11 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
         </section>
       )}
 
+      <div className="grid-2">
+        <History request={r} users={directory.users} departments={directory.departments} me={me} />
+        {me.scopes.includes('tasks:read') && <RequestTasks request={r} />}
+      </div>
+
       <Comments requestId={r.id} comments={data.comments} me={me} onAdded={addComment} />
     </article>
   );
@@ -237,7 +280,8 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
 
 function Comments({ requestId, comments, me, onAdded }: { requestId: string; comments: Comment[]; me: Me; onAdded: (c: Comment) => void }) {
   const { t, formatDateTime } = useI18n();
-  const [text, setText] = useState('');
+  // The text typed survives a reload of the page (sessionStorage), until it is sent.
+  const [text, setText, clearText] = useDraft(`comment.${requestId}`, '');
   const [invalid, setInvalid] = useState<string>('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -252,7 +296,7 @@ function Comments({ requestId, comments, me, onAdded }: { requestId: string; com
     setBusy(true);
     try {
       onAdded(await api.addComment(requestId, text.trim()));
-      setText('');
+      clearText();
     } catch (err) {
       setError(err);
     } finally {
