@@ -381,8 +381,9 @@ export class WorkflowService {
     let assigneeId: string | null = null;
     if (input.take && raw !== '') violations.push({ field: 'assignee_id', message: 'must be empty when take is true' });
     else if (input.take) {
+      // A caller who cannot take (an API key, a service) is told so once the request is found: another
+      // tenant's id answers NOT_FOUND whatever the body says.
       assigneeId = ctx.callerKind === 'user' ? asUuid(ctx.callerId) : null;
-      if (assigneeId === null) violations.push({ field: 'take', message: 'needs a user caller (an API key or a service cannot take a request)' });
     } else if (raw === '') violations.push({ field: 'assignee_id', message: 'is required (or take = true)' });
     else if (!UUID_RE.test(raw)) violations.push({ field: 'assignee_id', message: 'must be a UUID' });
     else assigneeId = raw.toLowerCase();
@@ -392,6 +393,7 @@ export class WorkflowService {
     const r = roster ?? (await this.freshRoster(ctx.tenantId));
     return this.mutate(ctx, 'AssignRequest', input.id, input.expectedVersion, (c) => {
       const state = c.before.state;
+      if (assigneeId === null) throw new ValidationError('take needs a user caller', [{ field: 'take', message: 'needs a user caller (an API key or a service cannot take a request)' }]);
       if (state !== 'new' && state !== 'assigned' && state !== 'in_progress') throw illegalMove(state, 'assigned');
       if (c.before.assigneeId === assigneeId) return;
       this.checkAssignee(r, assigneeId!, c.before.departmentId, cause === 'bulk');
@@ -480,8 +482,9 @@ export class WorkflowService {
     if (violations.length) throw new ValidationError(`MoveToDepartment is invalid: ${violations.map((v) => `${v.field} ${v.message}`).join('; ')}`, violations);
     const departmentId = raw.toLowerCase();
     const roster = await this.freshRoster(ctx.tenantId);
-    if (!roster.departments.has(departmentId)) throw new ValidationError('department_id is not a department of the tenant', [{ field: 'department_id', message: 'is not a department of the tenant' }]);
     return this.mutate(ctx, 'MoveToDepartment', input.id, input.expectedVersion, (c) => {
+      // Checked once the request is found (another tenant's id is NOT_FOUND whatever the department).
+      if (!roster.departments.has(departmentId)) throw new ValidationError('department_id is not a department of the tenant', [{ field: 'department_id', message: 'is not a department of the tenant' }]);
       const state = c.before.state;
       if (!OPEN_STATES.includes(state)) throw illegalMove(state, '', TRANSITIONS[state]);
       if (c.before.departmentId === departmentId && state === 'new' && c.before.assigneeId === null) return;
