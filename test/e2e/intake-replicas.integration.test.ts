@@ -18,7 +18,8 @@ import { Pool } from 'pg';
 const REQUESTS = 60;
 const COMMENTS = 9; // per request: 1 + 9 = 10 events, 600 in all
 const ROOT = join(__dirname, '..', '..');
-const tenant = { tenantId: 'tenant-replicas', callerId: 'user-1', callerKind: 'user' as const };
+// An admin: who-sees-what lets a user without roles see only what is assigned to them.
+const tenant = { tenantId: 'tenant-replicas', callerId: 'user-1', callerKind: 'user' as const, roles: ['admin' as const] };
 const logger = testLogger('intake-replicas');
 let db: TestDatabase;
 let suffix: string;
