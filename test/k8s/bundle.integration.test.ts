@@ -68,7 +68,8 @@ describe('the migrations jobs of the images', () => {
     expect(r.status).toBe(0);
     expect(r.done!.applied).toContain('intake_0001_requests');
     const topic = `crm.intake.request.v1${topicSuffix}`;
-    expect(r.done!.topicsCreated.sort()).toEqual([topic, `${topic}.dlq`]);
+    const tasks = `crm.intake.task.v1${topicSuffix}`;
+    expect(r.done!.topicsCreated.sort()).toEqual([topic, `${topic}.dlq`, tasks, `${tasks}.dlq`]);
     const admin = createKafka({ clientId: `k8s-test-${runId}`, brokers: urls.kafkaBrokers, logger: testLogger() }).admin();
     await admin.connect();
     try {
