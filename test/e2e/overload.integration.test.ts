@@ -109,5 +109,7 @@ describe('overload at the edge', () => {
         await g.stop();
       }
     }
-  });
+    // Three gateways start here, each compiling ~150 routes' validators and serializers (~15 s on a quiet
+    // machine since issue 8's routes, far more under CI's load).
+  }, 420_000);
 });
