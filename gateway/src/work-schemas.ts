@@ -25,7 +25,7 @@ const TARGETS = STATES;
 export const ifMatchHeaders = {
   type: 'object',
   properties: {
-    'if-match': { type: 'string', maxLength: 20, pattern: '^\\s*"[1-9][0-9]{0,9}"\\s*$', description: 'The request\'s `version` as its `ETag` gave it, e.g. `"3"`; a stale one is a 412 with `current`' },
+    'if-match': { type: 'string', maxLength: 11, pattern: '^"[1-9][0-9]{0,8}"$', description: 'The request\'s `version` as its `ETag` gave it, e.g. `"3"`; a stale one is a 412 with `current`' },
   },
 } as const;
 export const etagHeader = { etag: { type: 'string', description: 'The request\'s new `version`, quoted: send it back as `If-Match`' } };
@@ -167,7 +167,8 @@ export const bulkTransitionSchema = {
   required: ['ids', 'to'],
   properties: {
     ids: bulkIds,
-    to: { type: 'string', enum: TARGETS },
+    // Assigning in bulk is POST /v1/requests/bulk/assignment.
+    to: { type: 'string', enum: TARGETS.filter((t) => t !== 'assigned') },
     reason,
     trash_reason: { type: 'string', enum: TRASH_REASONS },
     trash_note: text(0, 1000),

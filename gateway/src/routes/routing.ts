@@ -11,7 +11,7 @@ const versionParam = {
   type: 'object',
   additionalProperties: false,
   required: ['version'],
-  properties: { version: { type: 'string', pattern: '^(published|[1-9][0-9]{0,9})$', description: 'A version number, or `published`' } },
+  properties: { version: { type: 'string', pattern: '^(published|[1-9][0-9]{0,8})$', description: 'A version number, or `published`' } },
 } as const;
 
 /** A version number for intake (0: the published one); beyond int32 is a 400. */

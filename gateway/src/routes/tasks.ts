@@ -191,7 +191,7 @@ export async function tasksRoutes(app: FastifyInstance, deps: GatewayDeps): Prom
         operationId: 'deleteTask',
         summary: 'Delete a task',
         params: idParam,
-        response: { 204: { description: 'Deleted' }, ...problems(400, ...AUTHENTICATED, 404) },
+        response: { 204: { type: 'null', description: 'Deleted' }, ...problems(400, ...AUTHENTICATED, 404) },
       },
     },
     async (req, reply) => {

@@ -365,7 +365,7 @@ export async function workRoutes(app: FastifyInstance, deps: GatewayDeps): Promi
         operationId: 'deleteView',
         summary: 'Delete a saved view of yours',
         params: idParam,
-        response: { 204: { description: 'Deleted' }, ...problems(400, ...AUTHENTICATED, 404) },
+        response: { 204: { type: 'null', description: 'Deleted' }, ...problems(400, ...AUTHENTICATED, 404) },
       },
     },
     async (req, reply) => {

@@ -1851,7 +1851,7 @@ export interface components {
             /** @description 1..200 distinct request ids */
             ids: string[];
             /** @enum {string} */
-            to: "new" | "assigned" | "in_progress" | "converted" | "attached" | "deferred" | "trash" | "closed";
+            to: "new" | "in_progress" | "converted" | "attached" | "deferred" | "trash" | "closed";
             /** @description Why (kept in the history), at most 500 characters */
             reason?: string;
             /** @enum {string} */
@@ -8515,9 +8515,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description Invalid input (the problem lists each invalid field) */
             400: {
@@ -11900,9 +11898,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description Invalid input (the problem lists each invalid field) */
             400: {
