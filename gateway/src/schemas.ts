@@ -48,7 +48,7 @@ export const problemSchema = {
     problems: {
       type: 'array',
       description: 'A 409 on publishing routing: what is wrong with the version',
-      items: { type: 'object', required: ['code', 'message'], properties: { rule_id: { type: ['string', 'null'] }, rule_index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } } },
+      items: { type: 'object', required: ['code', 'message'], properties: { rule_id: { type: ['string', 'null'] }, rule_index: { type: ['integer', 'null'] }, code: { type: 'string' }, message: { type: 'string' } } },
     },
     errors: {
       type: 'array',

@@ -335,7 +335,10 @@ export function routingProblemOut(p: RoutingProblem | Record<string, unknown>) {
   const o = p as Record<string, unknown>;
   const s = (k1: string, k2: string) => (typeof o[k1] === 'string' ? (o[k1] as string) : typeof o[k2] === 'string' ? (o[k2] as string) : '');
   const n = (k1: string, k2: string) => (typeof o[k1] === 'number' ? (o[k1] as number) : typeof o[k2] === 'number' ? (o[k2] as number) : 0);
-  return { rule_id: s('ruleId', 'rule_id') || null, rule_index: n('ruleIndex', 'rule_index'), code: s('code', 'code'), message: s('message', 'message') };
+  const ruleId = s('ruleId', 'rule_id');
+  const index = n('ruleIndex', 'rule_index');
+  // intake numbers a problem of the whole set (no fallback, an unknown fallback department) -1.
+  return { rule_id: ruleId || null, rule_index: ruleId && index >= 0 ? index : null, code: s('code', 'code'), message: s('message', 'message') };
 }
 
 export interface RouteInputBody {

@@ -325,7 +325,7 @@ export const routingProblemSchema = {
   required: ['rule_id', 'rule_index', 'code', 'message'],
   properties: {
     rule_id: { ...stringOrNull, description: 'null for the rule set as a whole' },
-    rule_index: { type: 'integer', minimum: 0 },
+    rule_index: { type: ['integer', 'null'], minimum: 0, description: 'The rule\'s position (from 0); null for the rule set as a whole' },
     code: { type: 'string', description: '`unknown_department`, `unknown_project`, `unreachable`, `overflow_cycle`, `no_fallback`, …' },
     message: { type: 'string' },
   },

@@ -2600,7 +2600,7 @@ export interface components {
             /** @description A 409 on publishing routing: what is wrong with the version */
             problems?: {
                 rule_id?: string | null;
-                rule_index?: number;
+                rule_index?: number | null;
                 code: string;
                 message: string;
             }[];
@@ -2903,7 +2903,8 @@ export interface components {
         RoutingProblem: {
             /** @description null for the rule set as a whole */
             rule_id: string | null;
-            rule_index: number;
+            /** @description The rule's position (from 0); null for the rule set as a whole */
+            rule_index: number | null;
             /** @description `unknown_department`, `unknown_project`, `unreachable`, `overflow_cycle`, `no_fallback`, … */
             code: string;
             message: string;
