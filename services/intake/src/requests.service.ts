@@ -148,7 +148,7 @@ export class RequestsService {
         seenContactBefore = await this.hasEarlierRequest(em, tenantId, input.phone, input.email, null);
       }
 
-      const axes = classifyOnArrival({ channel: input.channel, phone: input.phone, email: input.email, seenContactBefore, verified: contact.verified });
+      const axes = classifyOnArrival({ channel: input.channel, phone: input.phone, email: input.email, seenContactBefore, verified: contact.verified, dialedNumberKind: input.dialedNumberKind });
       const createdAt = new Date();
       // Routing last (its pointer row lock is held until commit: the shortest time possible).
       const routed: RoutedRequest | null =

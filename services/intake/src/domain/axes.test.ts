@@ -26,4 +26,9 @@ describe('classifyOnArrival', () => {
     const axes = classifyOnArrival({ channel: 'chat', phone: null, email: null, seenContactBefore: true });
     expect(axes).toMatchObject({ number: 'primary', contact: 'none', channel: 'chat' });
   });
+
+  it('a call to a support number is non-targeted on arrival; advertising and sales numbers leave meaning unknown', () => {
+    const call = (kind: 'advertising' | 'support' | 'sales' | null) => classifyOnArrival({ channel: 'phone', phone: '+79991234567', email: null, seenContactBefore: false, dialedNumberKind: kind }).meaning;
+    expect([call('support'), call('advertising'), call('sales'), call(null)]).toEqual(['non_targeted', 'unknown', 'unknown', 'unknown']);
+  });
 });

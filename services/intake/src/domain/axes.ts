@@ -11,18 +11,21 @@ export interface ClassifyInput {
   seenContactBefore: boolean;
   /** contacts' MatchOrCreate said one of the request's points is verified on its contact. */
   verified?: boolean;
+  /** Phone requests: the kind of number dialed (telephony fills it). */
+  dialedNumberKind?: 'advertising' | 'support' | 'sales' | null;
 }
 
 /**
  * The five axes on arrival (DOMAIN.md "Request classification"). Meaning and qualification start
- * undecided; rules and operators set them later. Contact points captured from a form are unverified
+ * undecided — except by the rule that a call to a support number is not a sales request (meaning
+ * `non_targeted`); operators set them later. Contact points captured from a form are unverified
  * unless the contact they matched has one of them verified.
  */
 export function classifyOnArrival(input: ClassifyInput): Axes {
   const hasContact = input.phone !== null || input.email !== null;
   return {
     number: hasContact && input.seenContactBefore ? 'repeat' : 'primary',
-    meaning: 'unknown',
+    meaning: input.dialedNumberKind === 'support' ? 'non_targeted' : 'unknown',
     contact: hasContact ? (input.verified ? 'verified' : 'unverified') : 'none',
     qualification: 'pending',
     channel: input.channel,
