@@ -232,12 +232,12 @@ describe('working a request', () => {
       ['GET', `/v1/requests/${r.id}/history`, undefined],
       ['GET', `/v1/requests/${r.id}`, undefined],
     ] as [string, string, unknown][]) {
-      // Another tenant gets what it gets for an id that exists nowhere: a 404 (a department unknown in
-      // its tenant is refused first, a 400 either way), so nothing tells it the request exists.
+      // Another tenant gets what it gets for an id that exists nowhere: a 404 whatever the body says (the
+      // request is looked up before its department or assignee is checked), so nothing tells it the request exists.
       const foreign = (await send(method, path, team.keyB, body)).status;
       const missing = (await send(method, path.replace(r.id, ZERO), team.keyB, body)).status;
       expect({ method, path, foreign }).toEqual({ method, path, foreign: missing });
-      expect({ method, path, foreign }).toEqual({ method, path, foreign: path.endsWith('/department') ? 400 : 404 });
+      expect({ method, path, foreign }).toEqual({ method, path, foreign: 404 });
       expect({ method, status: (await send(method, path.replace(r.id, ZERO), team.keyA, body)).status }).toEqual({ method, status: 404 });
     }
     // Nothing changed in tenant A.
