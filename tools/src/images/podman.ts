@@ -237,8 +237,6 @@ export function buildImage(artifact: Artifact, base: string, logFile?: string): 
       '--network', 'host',
       '--layers',
       '--pull=never',
-      // npm ci opens many cache files at once; a RUN step's default limit can be too low (EMFILE seen here).
-      '--ulimit', 'nofile=65536:65536',
       '--file', join(ROOT, artifact.dockerfile),
       ...buildArgs,
       // The certificate authorities this machine's npm trusts, for npm ci inside (a secret: in no layer).
