@@ -222,6 +222,13 @@ function extraCertificates(): string | null {
   return certificates;
 }
 
+/** This process's hard limit on open files (what a RUN step may be given), at most 65536. */
+function hostNofile(): number {
+  const r = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 65536) : 1024;
+}
+
 /** Builds one artifact on `base` (BASE_IMAGE) as `localhost/<image>:dev`. */
 export function buildImage(artifact: Artifact, base: string, logFile?: string): BuiltImage {
   const t0 = Date.now();
@@ -237,6 +244,9 @@ export function buildImage(artifact: Artifact, base: string, logFile?: string): 
       '--network', 'host',
       '--layers',
       '--pull=never',
+      // npm ci opens many cache files at once: RUN steps get the host's own open-file limit (podman's default
+      // for them is lower; EMFILE inside npm ci). Above the host's hard limit podman refuses to start the step.
+      '--ulimit', `nofile=${hostNofile()}:${hostNofile()}`,
       '--file', join(ROOT, artifact.dockerfile),
       ...buildArgs,
       // The certificate authorities this machine's npm trusts, for npm ci inside (a secret: in no layer).
