@@ -20,7 +20,10 @@ import { formRoutes } from './routes/forms';
 import { importRoutes } from './routes/imports';
 import { reportRoutes } from './routes/reports';
 import { requestRoutes } from './routes/requests';
+import { securityRoutes, securitySchemas } from './routes/security';
 import { sessionRoutes } from './routes/session';
+import { sessionsRoutes, sessionsSchemas } from './routes/sessions';
+import { twoFactorRoutes, twoFactorSchemas } from './routes/two-factor';
 import { streamRoutes } from './routes/stream';
 import { routingRoutes } from './routes/routing';
 import { tasksRoutes } from './routes/tasks';
@@ -117,6 +120,7 @@ export async function buildGateway(deps: GatewayDeps) {
   for (const s of contactsSchemas) app.addSchema(s);
   for (const s of teamSchemas) app.addSchema(s);
   for (const s of workSchemas) app.addSchema(s);
+  for (const s of [...securitySchemas, ...sessionsSchemas, ...twoFactorSchemas]) app.addSchema(s);
 
   // Admission first: under overload the excess is refused before anything else is spent on it
   // (admission.ts). The realtime stream is long-lived and not counted.
@@ -205,6 +209,9 @@ export async function buildGateway(deps: GatewayDeps) {
     await workRoutes(scoped, deps);
     await routingRoutes(scoped, deps);
     await tasksRoutes(scoped, deps);
+    await securityRoutes(scoped, deps);
+    await sessionsRoutes(scoped, deps);
+    await twoFactorRoutes(scoped, deps);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -2,6 +2,7 @@ import { ClientCardsServiceService, CompaniesServiceService } from '@crm/contrac
 import { ContactsServiceService } from '@crm/contracts/crm/contacts/v1/contacts';
 import { ImportsServiceService } from '@crm/contracts/crm/contacts/v1/imports';
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
+import { SecurityServiceService } from '@crm/contracts/crm/identity/v1/security';
 import { TeamServiceService } from '@crm/contracts/crm/identity/v1/team';
 import { IntakeServiceService } from '@crm/contracts/crm/intake/v1/intake';
 import { RoutingServiceService } from '@crm/contracts/crm/intake/v1/routing';
@@ -22,6 +23,7 @@ export interface Clients {
   workflow: PromiseClient<typeof WorkflowServiceService>;
   routing: PromiseClient<typeof RoutingServiceService>;
   tasks: PromiseClient<typeof TasksServiceService>;
+  security: PromiseClient<typeof SecurityServiceService>;
 }
 
 /** gRPC clients of the services behind the gateway; reads are retried, writes never. */
@@ -55,6 +57,12 @@ export function createClients(addr: { identity: string; intake: string; reportin
     workflow: createClient(WorkflowServiceService, { address: addr.intake, idempotent: ['getRequestHistory', 'countRequests', 'getMyWork', 'listViews'] }),
     routing: createClient(RoutingServiceService, { address: addr.intake, idempotent: ['getRoutingVersion', 'listRoutingVersions', 'validateRouting', 'simulateRoute'] }),
     tasks: createClient(TasksServiceService, { address: addr.intake, idempotent: ['getTask', 'listTasks'] }),
+    // ConsumeQuota is not retried: a retry could take units twice (the limiter fails open instead).
+    security: createClient(SecurityServiceService, {
+      address: addr.identity,
+      idempotent: ['listLoginLocks', 'listOwnSessions', 'listUserSessions', 'getOwnTwoFactor', 'getSecurityPolicy'],
+      defaultDeadlineMs: 5_000,
+    }),
   };
 }
 
@@ -70,4 +78,5 @@ export function closeClients(c: Clients): void {
   c.workflow.close();
   c.routing.close();
   c.tasks.close();
+  c.security.close();
 }

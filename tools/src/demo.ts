@@ -84,7 +84,7 @@ export async function ensureDemoTenant(identityAddr: string, file: string): Prom
     } catch (err) {
       if ((err as ServiceError).code !== status.ALREADY_EXISTS) throw err;
       // The database outlived demo.json: log in to learn the tenant id, then issue a new key.
-      tenantId = (await client.login({ tenantSlug: DEMO.slug, email: DEMO.email, password: DEMO.password }, svc)).principal!.tenantId;
+      tenantId = (await client.login({ tenantSlug: DEMO.slug, email: DEMO.email, password: DEMO.password, clientAddress: '', userAgent: '' }, svc)).principal!.tenantId;
       existed = true;
     }
     const ctx = { tenantId, callerId: 'npm-start', callerKind: 'service' as const };

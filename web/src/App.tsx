@@ -9,6 +9,7 @@ import { api, setUnauthorizedHandler, type Me } from './api';
 import { Header } from './components/Header';
 import { contactsPage } from './features/contacts/routes';
 import { invitePage, settingsPage } from './features/settings/routes';
+import { securityPage } from './features/security/routes';
 import { workPage } from './features/work/routes';
 import { useI18n } from './i18n';
 import { LiveFeed, LiveProvider } from './live';
@@ -119,7 +120,7 @@ export function App() {
   const request = matchPath('/requests/:id', location.path);
   const contacts = contactsPage(location.path);
   const work = workPage(location.path, me);
-  const settings = settingsPage(location.path, me);
+  const settings = settingsPage(location.path, me) ?? securityPage(location.path, me);
   if (location.path === '/requests') page = <JournalPage me={me} />;
   else if (request) page = <RequestPage key={request.id} id={request.id} me={me} />;
   else if (location.path === '/reports') page = <ReportPage />;

@@ -40,7 +40,10 @@ export async function sessionRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
       },
     },
     async (req, reply) => {
-      const res = await deps.clients.identity.login({ tenantSlug: req.body.tenant, email: req.body.email, password: req.body.password }, PLATFORM);
+      const res = await deps.clients.identity.login(
+        { tenantSlug: req.body.tenant, email: req.body.email, password: req.body.password, clientAddress: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512) },
+        PLATFORM,
+      );
       reply.header('set-cookie', serializeCookie(SESSION_COOKIE, res.sessionToken, { expires: new Date(res.expiresAt), secure: deps.env.SESSION_COOKIE_SECURE }));
       return me(toCaller(res.principal!, 'session'));
     },

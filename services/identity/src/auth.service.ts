@@ -1,25 +1,29 @@
-import { SubjectKind, type FieldMapping, type Principal } from '@crm/contracts/crm/identity/v1/identity';
+import { SubjectKind, type FieldMapping, type Principal, type TotpEnrollment } from '@crm/contracts/crm/identity/v1/identity';
 import { uuidv7, type MikroORM } from '@crm/db';
 import { DomainError, NotFoundError } from '@crm/errors';
 import type { Logger } from '@crm/logger';
 import { audit, type Actor } from './audit';
 import { isUniqueViolation } from './db';
 import { arrayOf } from './team.service';
-import { SessionSchema } from './db/entities/session.entity';
 import { TenantSchema, type Tenant } from './db/entities/tenant.entity';
 import { rolesToWire, scopesForRoles } from './domain/access';
 import { completeMapping, type StoredFieldMapping } from './domain/public-form';
 import { dummyPasswordHash, PASSWORD_MAX, verifyPassword } from './domain/password';
 import {
-  generateSessionToken,
   isWellFormedPublicFormId,
   isWellFormedSessionToken,
   parseApiKeySecret,
   sameHash,
-  SESSION_TTL_MS,
   sha256,
 } from './domain/secrets';
+import type { AttemptSubject, LoginAttempt, SecurityAreas } from './security';
+import type { Proof } from './security/second-factor';
 import { checkLocale, checkName, checkSlug, checkTimeZone, Violations, EMAIL_MAX } from './domain/validation';
+
+/** What Login answers: a session, or a challenge for the second factor. */
+export type LoginOutcome =
+  | { kind: 'session'; token: string; expiresAt: Date; principal: Principal; recoveryCodes: string[] }
+  | { kind: 'challenge'; token: string; expiresAt: Date; step: 'code' | 'enroll' };
 
 /** The one answer to every failed credential check: it never says which part was wrong. */
 export class InvalidCredentialsError extends DomainError {
@@ -60,6 +64,7 @@ function userPrincipal(row: UserRow): Principal {
     departmentIds: arrayOf(row.department_ids),
     // Only a head of sales heads departments (a role taken away ends the headship at once).
     headedDepartmentIds: row.roles.includes('head_of_sales') ? arrayOf(row.headed_department_ids) : [],
+    sessionId: '',
   };
 }
 
@@ -72,6 +77,7 @@ export class AuthService {
   constructor(
     private readonly orm: MikroORM,
     private readonly logger: Logger,
+    private readonly areas: SecurityAreas,
   ) {}
 
   private get conn() {
@@ -115,6 +121,7 @@ export class AuthService {
       tenantTimeZone: key.time_zone,
       departmentIds: [],
       headedDepartmentIds: [],
+      sessionId: '',
     };
   }
 
@@ -123,8 +130,8 @@ export class AuthService {
     // One indexed lookup (sessions_token_hash_key) joined with the user and the tenant: roles and
     // departments are read fresh, so a change applies to open sessions at once; a deactivated user's
     // session fails even if it was somehow not revoked.
-    const rows = await this.conn.execute<UserRow[]>(
-      `SELECT ${PRINCIPAL_COLS}
+    const rows = await this.conn.execute<(UserRow & { session_id: string })[]>(
+      `SELECT ${PRINCIPAL_COLS}, s.id AS session_id
          FROM sessions s
          JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
          JOIN tenants t ON t.id = s.tenant_id
@@ -132,11 +139,18 @@ export class AuthService {
       [sha256(token)],
     );
     if (!rows[0]) throw new InvalidCredentialsError();
-    return userPrincipal(rows[0]);
+    return { ...userPrincipal(rows[0]), sessionId: rows[0].session_id };
   }
 
-  async login(tenantSlug: string, email: string, password: string): Promise<{ token: string; expiresAt: Date; principal: Principal }> {
-    const normalized = email.trim().toLowerCase();
+  /**
+   * A login (issue 16): the throttle first (a locked account or address is refused before any hash is
+   * spent), then the password; a failure is counted and audited; a success either opens a session or,
+   * when the user has (or must enrol) a second factor, answers a challenge for VerifySecondFactor.
+   */
+  async login(input: { tenantSlug: string; email: string; password: string; clientAddress: string; userAgent: string }): Promise<LoginOutcome> {
+    const { tenantSlug, password } = input;
+    const normalized = input.email.trim().toLowerCase();
+    const attempt: LoginAttempt = { tenantSlug, email: normalized, address: input.clientAddress.slice(0, 64), userAgent: input.userAgent.slice(0, 512) };
     // Oversized input cannot match anything; refuse it before spending a hash on it.
     if (tenantSlug.length > 63 || normalized.length > EMAIL_MAX || password.length > PASSWORD_MAX * 2) throw new InvalidCredentialsError();
     const rows = await this.conn.execute<(UserRow & { password_hash: string })[]>(
@@ -147,17 +161,62 @@ export class AuthService {
       [tenantSlug, normalized],
     );
     const row = rows[0];
+    const subject = row ? { tenantId: row.tenant_id, userId: row.user_id } : await this.tenantOf(tenantSlug);
+    await this.areas.throttle.check(attempt, subject);
     // An unknown tenant or e-mail still pays for one scrypt, so timing does not reveal accounts.
     const ok = await verifyPassword(password, row ? row.password_hash : await dummyPasswordHash());
-    if (!row || !ok) throw new InvalidCredentialsError();
-
-    const token = generateSessionToken();
-    const now = new Date();
-    const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+    if (!row || !ok) {
+      await this.areas.throttle.failed(attempt, subject, 'password');
+      throw new InvalidCredentialsError();
+    }
+    const who = { tenantId: row.tenant_id, userId: row.user_id };
+    const need = await this.areas.secondFactor.needOf(row.tenant_id, row.user_id, row.roles);
     const em = this.orm.em.fork();
-    em.create(SessionSchema, { id: uuidv7(), tenantId: row.tenant_id, userId: row.user_id, tokenHash: sha256(token), createdAt: now, expiresAt });
+    if (need !== 'none') {
+      // The password was right: the second step decides; the throttle is cleared only by a session.
+      const ch = this.areas.secondFactor.openChallenge(em, { ...who, kind: need, address: attempt.address, userAgent: attempt.userAgent });
+      await em.flush();
+      return { kind: 'challenge', token: ch.token, expiresAt: ch.expiresAt, step: need };
+    }
+    const s = this.areas.sessions.open(em, { ...who, address: attempt.address, userAgent: attempt.userAgent, secondFactor: false });
+    this.areas.throttle.succeeded(em, attempt, who, false);
     await em.flush();
-    return { token, expiresAt, principal: userPrincipal(row) };
+    return { kind: 'session', token: s.token, expiresAt: s.expiresAt, principal: { ...userPrincipal(row), sessionId: s.sessionId }, recoveryCodes: [] };
+  }
+
+  /** The second step: the challenge's account goes through the same throttle as its password did. */
+  async verifySecondFactor(input: { challengeToken: string; proof: Proof; clientAddress: string; userAgent: string }): Promise<Extract<LoginOutcome, { kind: 'session' }>> {
+    const ch = await this.areas.secondFactor.challenge(input.challengeToken);
+    const attempt: LoginAttempt = { tenantSlug: ch.tenantSlug, email: ch.email, address: input.clientAddress.slice(0, 64), userAgent: input.userAgent.slice(0, 512) };
+    const who = { tenantId: ch.tenantId, userId: ch.userId };
+    await this.areas.throttle.check(attempt, who);
+    const opened = await this.orm.em.fork().transactional(async (em) => {
+      const res = await this.areas.secondFactor.verify(em, ch, input.proof);
+      if (!res.ok) return null;
+      const s = this.areas.sessions.open(em, { ...who, address: attempt.address, userAgent: attempt.userAgent, secondFactor: true });
+      this.areas.throttle.succeeded(em, attempt, who, true);
+      return { s, recoveryCodes: res.recoveryCodes };
+    });
+    if (!opened) {
+      await this.areas.throttle.failed(attempt, who, 'second_factor');
+      throw new InvalidCredentialsError();
+    }
+    const rows = await this.conn.execute<UserRow[]>(
+      `SELECT ${PRINCIPAL_COLS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = ? AND u.id = ? AND u.active`,
+      [ch.tenantId, ch.userId],
+    );
+    if (!rows[0]) throw new InvalidCredentialsError();
+    return { kind: 'session', token: opened.s.token, expiresAt: opened.s.expiresAt, principal: { ...userPrincipal(rows[0]), sessionId: opened.s.sessionId }, recoveryCodes: opened.recoveryCodes };
+  }
+
+  async beginLoginEnrollment(challengeToken: string): Promise<TotpEnrollment> {
+    return this.areas.secondFactor.beginLoginEnrollment(challengeToken);
+  }
+
+  /** The tenant an unknown e-mail was typed for (audit), if the slug is a tenant's. */
+  private async tenantOf(slug: string): Promise<AttemptSubject> {
+    const rows = await this.conn.execute<{ id: string }[]>('SELECT id FROM tenants WHERE slug = ?', [slug]);
+    return rows[0] ? { tenantId: rows[0].id } : {};
   }
 
   /** Idempotent: an unknown, malformed or already revoked token is not an error. */

@@ -1,3 +1,4 @@
+import type { Sessions } from './security/sessions';
 import type { Role } from '@crm/contracts/crm/identity/v1/identity';
 import type { DepartmentKind, WorkSchedule } from '@crm/contracts/crm/identity/v1/team';
 import { isUuid, uuidv7, type EntityManager, type MikroORM } from '@crm/db';
@@ -184,7 +185,11 @@ function auditUser(u: TeamUserRow) {
  * so another tenant's id is NOT_FOUND like a missing one; every write is one transaction with its audit row.
  */
 export class TeamService {
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    /** Ends a deactivated user's sessions (with SessionsEnded for the gateways). */
+    private readonly sessions: Sessions,
+  ) {}
 
   private em(): EntityManager {
     return this.orm.em.fork();

@@ -83,7 +83,7 @@ describe('tenant → admin → login → authenticate', () => {
     expect(admin).toMatchObject({ tenantId: tenant!.id, email: 'admin@acme.example', roles: [Role.ROLE_ADMIN] });
     expect(JSON.stringify(admin)).not.toMatch(/password|scrypt/i);
 
-    const login = await client.login({ tenantSlug: tenant!.slug, email: 'ADMIN@acme.example', password: PASSWORD }, platform);
+    const login = await client.login({ tenantSlug: tenant!.slug, email: 'ADMIN@acme.example', password: PASSWORD, clientAddress: '', userAgent: '' }, platform);
     expect(login.sessionToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const ttl = Date.parse(login.expiresAt) - Date.now();
     expect(ttl).toBeGreaterThan(12 * 3600_000 - 60_000);
@@ -118,7 +118,7 @@ describe('tenant → admin → login → authenticate', () => {
   it('applies a role change to an open session at once, and logout ends the session', async () => {
     const tenant = await newTenant('en');
     const user = await newUser(tenant, [Role.ROLE_SELLER]);
-    const { sessionToken } = await client.login({ tenantSlug: tenant.slug, email: user.email, password: PASSWORD }, platform);
+    const { sessionToken } = await client.login({ tenantSlug: tenant.slug, email: user.email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform);
     const auth = () => client.authenticate({ credential: { $case: 'sessionToken', value: sessionToken } }, platform);
     expect((await auth()).principal).toMatchObject({ tenantLocale: 'en', roles: [Role.ROLE_SELLER], scopes: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write'] });
 
@@ -133,7 +133,7 @@ describe('tenant → admin → login → authenticate', () => {
   it('rejects an expired session', async () => {
     const tenant = await newTenant();
     const user = await newUser(tenant, [Role.ROLE_SELLER]);
-    const { sessionToken } = await client.login({ tenantSlug: tenant.slug, email: user.email, password: PASSWORD }, platform);
+    const { sessionToken } = await client.login({ tenantSlug: tenant.slug, email: user.email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform);
     await sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = ?", [user.id]);
     const err = await failure(client.authenticate({ credential: { $case: 'sessionToken', value: sessionToken } }, platform));
     expect(err).toMatchObject({ code: status.UNAUTHENTICATED, details: 'invalid credentials' });
@@ -144,10 +144,10 @@ describe('tenant → admin → login → authenticate', () => {
     const user = await newUser(tenant, [Role.ROLE_SELLER]);
     const before = await counts();
     const errors = await Promise.all([
-      failure(client.login({ tenantSlug: tenant.slug, email: user.email, password: 'wrong-password' }, platform)),
-      failure(client.login({ tenantSlug: tenant.slug, email: 'nobody@example.com', password: PASSWORD }, platform)),
-      failure(client.login({ tenantSlug: 'no-such-tenant', email: user.email, password: PASSWORD }, platform)),
-      failure(client.login({ tenantSlug: tenant.slug, email: user.email, password: '' }, platform)),
+      failure(client.login({ tenantSlug: tenant.slug, email: user.email, password: 'wrong-password', clientAddress: '', userAgent: '' }, platform)),
+      failure(client.login({ tenantSlug: tenant.slug, email: 'nobody@example.com', password: PASSWORD, clientAddress: '', userAgent: '' }, platform)),
+      failure(client.login({ tenantSlug: 'no-such-tenant', email: user.email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform)),
+      failure(client.login({ tenantSlug: tenant.slug, email: user.email, password: '', clientAddress: '', userAgent: '' }, platform)),
       failure(client.authenticate({ credential: { $case: 'sessionToken', value: 'A'.repeat(43) } }, platform)),
       failure(client.authenticate({ credential: undefined }, platform)),
     ]);
@@ -449,7 +449,7 @@ describe('tenant time zone', () => {
     const other = await newTenant();
     const admin = await newUser(tenant!, [Role.ROLE_ADMIN]);
     const seller = await newUser(tenant!, [Role.ROLE_SELLER]);
-    const { sessionToken, principal } = await client.login({ tenantSlug: slug, email: admin.email, password: PASSWORD }, platform);
+    const { sessionToken, principal } = await client.login({ tenantSlug: slug, email: admin.email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform);
     expect(principal!.tenantTimeZone).toBe('Europe/Moscow');
     const { key, secret } = await client.createApiKey({ name: 'k', scopes: ['reports:read'] }, serviceFor(tenant!));
     const byKey = () => client.authenticate({ credential: { $case: 'apiKey', value: secret } }, platform);

@@ -158,14 +158,14 @@ describe('invite → accept → login', () => {
     expect(JSON.stringify(audits[0].details)).not.toContain(res.inviteToken);
 
     // Not accepted yet: cannot log in (the same answer as a wrong password).
-    expect(await code(identity.login({ tenantSlug: org.tenant.slug, email, password: PASSWORD }, platform))).toBe(status.UNAUTHENTICATED);
+    expect(await code(identity.login({ tenantSlug: org.tenant.slug, email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform))).toBe(status.UNAUTHENTICATED);
     await invalid(team.acceptInvite({ token: res.inviteToken, password: 'short' }, platform), 'password');
     expect(await code(team.acceptInvite({ token: 'A'.repeat(43), password: PASSWORD }, platform))).toBe(status.NOT_FOUND);
     expect(await code(team.acceptInvite({ token: 'not a token', password: PASSWORD }, platform))).toBe(status.NOT_FOUND);
 
     const accepted = await team.acceptInvite({ token: res.inviteToken, password: PASSWORD }, platform);
     expect(accepted).toMatchObject({ tenantSlug: org.tenant.slug, user: { id: res.user!.id, active: true, invited: false } });
-    const login = await identity.login({ tenantSlug: org.tenant.slug, email, password: PASSWORD }, platform);
+    const login = await identity.login({ tenantSlug: org.tenant.slug, email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform);
     expect(login.principal).toMatchObject({ subjectId: res.user!.id, departmentIds: [org.sales.id], headedDepartmentIds: [] });
     // One use only.
     expect(await code(team.acceptInvite({ token: res.inviteToken, password: PASSWORD }, platform))).toBe(status.NOT_FOUND);
@@ -209,7 +209,7 @@ describe('invite → accept → login', () => {
 describe('users: update, deactivate, away', () => {
   it('deactivation ends every session at once and refuses login; reactivation lets them in again', async () => {
     const org = await newOrg();
-    const login = () => identity.login({ tenantSlug: org.tenant.slug, email: org.seller.email, password: PASSWORD }, platform);
+    const login = () => identity.login({ tenantSlug: org.tenant.slug, email: org.seller.email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform);
     const a = await login();
     const b = await login();
     const auth = (token: string) => identity.authenticate({ credential: { $case: 'sessionToken', value: token } }, platform);
@@ -282,7 +282,7 @@ describe('users: update, deactivate, away', () => {
       before: { displayName: 'Sergey Seller', departmentIds: [org.sales.id] },
       after: { displayName: 'Sergey S.', departmentIds: [org.supportDept.id, org.sales.id] },
     });
-    const login = await identity.login({ tenantSlug: org.tenant.slug, email: org.head.email, password: PASSWORD }, platform);
+    const login = await identity.login({ tenantSlug: org.tenant.slug, email: org.head.email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform);
     expect(login.principal).toMatchObject({ departmentIds: [org.sales.id], headedDepartmentIds: [org.sales.id] });
   });
 

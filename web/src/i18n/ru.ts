@@ -6,6 +6,7 @@
 import { contactsRu } from '../features/contacts/i18n';
 import { workRu } from '../features/work/i18n';
 import { settingsRu } from '../features/settings/i18n';
+import { securityRu } from '../features/security/i18n';
 
 export const ru = {
   'app.name': 'Продажи 2.0',
@@ -160,6 +161,7 @@ export const ru = {
   // Working the request (features/work/i18n.ts).
   ...workRu,
   ...settingsRu,
+  ...securityRu,
 };
 
 export type MessageKey = keyof typeof ru;

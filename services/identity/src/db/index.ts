@@ -10,6 +10,7 @@ import { Migration0001Init } from './migrations/identity_0001_init';
 import { Migration0002TenantTimeZone } from './migrations/identity_0002_tenant_time_zone';
 import { Migration0003PublicFormMapping } from './migrations/identity_0003_public_form_mapping';
 import { Migration0004Team } from './migrations/identity_0004_team';
+import { Migration0005Security } from './migrations/identity_0005_security';
 
 export const identityEntities = [TenantSchema, UserSchema, DepartmentSchema, ApiKeySchema, SessionSchema, PublicFormSchema, AuditEntrySchema];
 
@@ -18,6 +19,7 @@ export const identityMigrations: NamedMigration[] = [
   { name: 'identity_0002_tenant_time_zone', class: Migration0002TenantTimeZone },
   { name: 'identity_0003_public_form_mapping', class: Migration0003PublicFormMapping },
   { name: 'identity_0004_team', class: Migration0004Team },
+  { name: 'identity_0005_security', class: Migration0005Security },
 ];
 
 /** True when `err` is PostgreSQL's unique_violation (23505), optionally of the named constraint/index. */

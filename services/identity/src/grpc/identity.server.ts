@@ -1,9 +1,10 @@
-import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
+import { IdentityServiceService, SecondFactorStep } from '@crm/contracts/crm/identity/v1/identity';
 import type { MikroORM } from '@crm/db';
 import { registration, type CallContext, type ServiceRegistration } from '@crm/grpc';
 import type { Logger } from '@crm/logger';
 import { AdminService } from '../admin.service';
 import { AuthService, InvalidCredentialsError } from '../auth.service';
+import type { SecurityAreas } from '../security';
 import { apiKeyMessage, departmentMessage, publicFormMessage, tenantMessage, userMessage } from './messages';
 
 export const IDENTITY_SERVICE_NAME = 'crm.identity.v1.IdentityService';
@@ -12,8 +13,8 @@ export const IDENTITY_SERVICE_NAME = 'crm.identity.v1.IdentityService';
  * crm.identity.v1.IdentityService. Pre-authentication RPCs ignore the call's tenant; management RPCs
  * authorize the caller for the call's tenant first and scope every query by it.
  */
-export function identityServer(orm: MikroORM, logger: Logger): ServiceRegistration {
-  const auth = new AuthService(orm, logger);
+export function identityServer(orm: MikroORM, logger: Logger, areas: SecurityAreas): ServiceRegistration {
+  const auth = new AuthService(orm, logger, areas);
   const admin = new AdminService(orm);
   const actorOf = (ctx: CallContext) => ({ kind: ctx.callerKind, id: ctx.callerId });
 
@@ -25,9 +26,20 @@ export function identityServer(orm: MikroORM, logger: Logger): ServiceRegistrati
       throw new InvalidCredentialsError();
     },
     login: async (req) => {
-      const s = await auth.login(req.tenantSlug, req.email, req.password);
-      return { sessionToken: s.token, expiresAt: s.expiresAt.toISOString(), principal: s.principal };
+      const out = await auth.login(req);
+      if (out.kind === 'challenge') {
+        const step = out.step === 'code' ? SecondFactorStep.SECOND_FACTOR_STEP_CODE : SecondFactorStep.SECOND_FACTOR_STEP_ENROLL;
+        return { sessionToken: '', expiresAt: '', principal: undefined, challengeToken: out.token, secondFactor: step, challengeExpiresAt: out.expiresAt.toISOString(), recoveryCodes: [] };
+      }
+      return { sessionToken: out.token, expiresAt: out.expiresAt.toISOString(), principal: out.principal, challengeToken: '', secondFactor: SecondFactorStep.SECOND_FACTOR_STEP_UNSPECIFIED, challengeExpiresAt: '', recoveryCodes: out.recoveryCodes };
     },
+    verifySecondFactor: async (req) => {
+      const p = req.proof;
+      const proof = p?.$case === 'recoveryCode' ? { recoveryCode: p.value } : { code: p?.$case === 'code' ? p.value : '' };
+      const s = await auth.verifySecondFactor({ challengeToken: req.challengeToken, proof, clientAddress: req.clientAddress, userAgent: req.userAgent });
+      return { sessionToken: s.token, expiresAt: s.expiresAt.toISOString(), principal: s.principal, recoveryCodes: s.recoveryCodes };
+    },
+    beginLoginEnrollment: async (req) => ({ enrollment: await auth.beginLoginEnrollment(req.challengeToken) }),
     logout: async (req) => {
       await auth.logout(req.sessionToken);
       return {};

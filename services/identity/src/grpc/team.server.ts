@@ -1,6 +1,7 @@
 import { TeamServiceService } from '@crm/contracts/crm/identity/v1/team';
 import type { MikroORM } from '@crm/db';
 import { registration, type ServiceRegistration } from '@crm/grpc';
+import type { SecurityAreas } from '../security';
 import { scheduleOfRow, TeamService } from '../team.service';
 import { auditEntryMessage, projectMessage, scheduleMessage, shiftMessage, teamDepartmentMessage, teamUserMessage } from './team.messages';
 
@@ -11,8 +12,8 @@ export const TEAM_SERVICE_NAME = 'crm.identity.v1.TeamService';
  * first (TeamService.caller: reads for any caller of the tenant, writes checked per RPC) and scopes
  * every query by the tenant. AcceptInvite is pre-authentication: the token decides the tenant.
  */
-export function teamServer(orm: MikroORM): ServiceRegistration {
-  const team = new TeamService(orm);
+export function teamServer(orm: MikroORM, areas: SecurityAreas): ServiceRegistration {
+  const team = new TeamService(orm, areas.sessions);
 
   return registration(TEAM_SERVICE_NAME, TeamServiceService, {
     inviteUser: async (req, ctx) => {

@@ -47,6 +47,9 @@ const TABS: { to: string; label: MessageKey; testId: string; admin?: boolean }[]
   { to: '/settings/api-keys', label: 'team.nav.apiKeys', testId: 'tab-settings-api-keys', admin: true },
   { to: '/settings/forms', label: 'team.nav.forms', testId: 'tab-settings-forms', admin: true },
   { to: '/settings/audit', label: 'team.nav.audit', testId: 'tab-settings-audit', admin: true },
+  { to: '/settings/security', label: 'security.nav.security', testId: 'tab-settings-security', admin: true },
+  { to: '/settings/sessions', label: 'security.nav.sessions', testId: 'tab-settings-sessions' },
+  { to: '/settings/two-factor', label: 'security.nav.twoFactor', testId: 'tab-settings-two-factor' },
 ];
 
 /** The tabs of the settings section (admin-only sections are hidden from others). */
