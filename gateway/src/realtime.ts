@@ -105,7 +105,7 @@ export class RequestFeed {
   }
 
   async start(timeoutMs = 30_000): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: `gateway-feed-${randomUUID()}`, allowAutoTopicCreation: false });
+    const consumer = this.kafka.consumer({ groupId: `gateway-feed-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [`${REQUEST_TOPIC}${this.opts.topicSuffix}`, `${TASK_TOPIC}${this.opts.topicSuffix}`], fromBeginning: false });

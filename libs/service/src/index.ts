@@ -149,11 +149,15 @@ export async function startService(spec: ServiceSpec, opts: { handleSignals?: bo
       await relay.start();
       undo.push({ what: 'relay', run: () => relay.stop() });
     }
+    // Consumers stop together: each waits out its in-flight fetch (up to kafkajs' maxWaitTime, 5 s), so
+    // stopping four one after another took ~20 s.
+    const consumers: { consumer: IdempotentConsumer; groupId: string }[] = [];
+    undo.push({ what: 'consumers', run: () => Promise.all(consumers.map((c) => c.consumer.stop().catch((err: unknown) => logger.warn({ err, groupId: c.groupId }, 'consumer stop failed')))) });
     for (const c of built.consumers ?? []) {
       if (!orm) throw new Error(`${spec.name}: idempotent consumers need the service's database`);
       const consumer = new IdempotentConsumer({ kafka, orm, logger, groupId: c.groupId, topics: c.topics.map(topicName), handler: c.handler, types: c.types });
       await consumer.start();
-      undo.push({ what: `consumer ${c.groupId}`, run: () => consumer.stop() });
+      consumers.push({ consumer, groupId: c.groupId });
     }
     for (const w of built.workers ?? []) {
       await w.start();
