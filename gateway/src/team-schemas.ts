@@ -137,7 +137,7 @@ export const setAwaySchema = {
   additionalProperties: false,
   required: ['away'],
   properties: { away: { type: 'boolean' }, until: { ...dateTime, description: 'In the future; absent: until cleared. Only with away: true' } },
-  examples: [{ away: true, until: '2030-01-10T09:00:00+03:00' }, { away: false }],
+  examples: [{ away: true, until: '2028-06-15T09:00:00+03:00' }, { away: false }],
 } as const;
 
 export const workingHoursSchema = {
@@ -249,7 +249,7 @@ export const createShiftSchema = {
   additionalProperties: false,
   required: ['user_id', 'starts_at', 'ends_at'],
   properties: { user_id: uuid, starts_at: dateTime, ends_at: dateTime },
-  examples: [{ user_id: '01936f5e-1234-7abc-9abc-0123456789ab', starts_at: '2030-01-10T09:00:00+03:00', ends_at: '2030-01-10T18:00:00+03:00' }],
+  examples: [{ user_id: '01936f5e-1234-7abc-9abc-0123456789ab', starts_at: '2028-06-15T09:00:00+03:00', ends_at: '2028-06-15T18:00:00+03:00' }],
 } as const;
 
 export const rosterSchema = {

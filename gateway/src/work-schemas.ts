@@ -73,7 +73,7 @@ export const transitionSchema = {
     assignee_id: uuid,
     expected_version: expectedVersion,
   },
-  examples: [{ to: 'trash', trash_reason: 'spam', reason: 'реклама' }, { to: 'deferred', revisit_at: '2030-01-15T10:00:00+03:00' }],
+  examples: [{ to: 'trash', trash_reason: 'spam', reason: 'реклама' }, { to: 'deferred', revisit_at: '2028-06-15T10:00:00+03:00' }],
 } as const;
 
 export const assignmentSchema = {
@@ -479,7 +479,7 @@ export const createTaskSchema = {
     contact_id: uuid,
     deal_id: uuid,
   },
-  examples: [{ title: 'Перезвонить клиенту', due_at: '2030-01-15T10:00:00+03:00', remind_before_minutes: 15 }],
+  examples: [{ title: 'Перезвонить клиенту', due_at: '2028-06-15T10:00:00+03:00', remind_before_minutes: 15 }],
 } as const;
 
 export const updateTaskSchema = {
@@ -495,7 +495,7 @@ export const updateTaskSchema = {
     assignee_id: uuid,
     expected_version: { ...expectedVersion, description: 'The task changes only while still at this `version` (else 412 with `current`)' },
   },
-  examples: [{ due_at: '2030-01-16T10:00:00+03:00' }],
+  examples: [{ due_at: '2028-06-16T10:00:00+03:00' }],
 } as const;
 
 export const taskCompletionSchema = {
