@@ -40,6 +40,8 @@ export interface ContactMatcher {
   match(tenantId: string, input: MatchInput, deadlineMs?: number): Promise<MatchOutcome>;
   /** The client state and owner of whoever owns this phone (else e-mail); null when nobody does or contacts cannot answer. */
   lookup?(tenantId: string, points: { phone: string; email: string }, deadlineMs?: number): Promise<ClientFacts | null>;
+  /** Whether the tenant has this contact: true / false, or null when contacts cannot answer now. */
+  exists?(tenantId: string, contactId: string, deadlineMs?: number): Promise<boolean | null>;
   close(): void;
 }
 
@@ -79,7 +81,7 @@ export class GrpcContactMatcher implements ContactMatcher {
   ) {
     // MatchOrCreate is safe to repeat (a point belongs to one contact; the second call matches what the
     // first created), so an UNAVAILABLE is retried within the deadline.
-    this.client = createClient(ContactsServiceService, { address, defaultDeadlineMs: timeoutMs, idempotent: ['matchOrCreate', 'lookupContact'] });
+    this.client = createClient(ContactsServiceService, { address, defaultDeadlineMs: timeoutMs, idempotent: ['matchOrCreate', 'lookupContact', 'getContact'] });
     // Connect now rather than on the first request (whose deadline would also have to cover the
     // connection). Not waited for: contacts may be down, and intake starts and serves without it.
     this.client.waitForReady(10_000).catch(() => undefined);
@@ -116,6 +118,15 @@ export class GrpcContactMatcher implements ContactMatcher {
       }
     }
     return null;
+  }
+
+  async exists(tenantId: string, contactId: string, deadlineMs = this.timeoutMs): Promise<boolean | null> {
+    try {
+      const res = await this.client.getContact({ id: contactId }, { tenantId, callerId: 'intake', callerKind: 'service' }, { deadlineMs });
+      return Boolean(res.contact?.id);
+    } catch (err) {
+      return (err as Partial<ServiceError>).code === status.NOT_FOUND ? false : null;
+    }
   }
 
   close(): void {

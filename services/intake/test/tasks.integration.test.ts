@@ -174,6 +174,19 @@ describe('tasks: CRUD', () => {
   });
 });
 
+describe('tasks: the contact link', () => {
+  it("links a task to one of the tenant's contacts (contacts confirms it)", async () => {
+    const res = await h.client.createRequest(
+      { channel: Channel.CHANNEL_PHONE, name: 'Linked', phone: `+7999${Date.now().toString().slice(-7)}`, email: '', message: '', attribution: undefined, idempotencyKey: '', publicFormId: '', defaultCountry: 'RU', extraFields: [], ...NO_ROUTING_FIELDS },
+      { tenantId: TENANT, callerId: 'svc', callerKind: 'service' },
+    );
+    const contactId = res.request!.contactId;
+    expect(contactId).toMatch(/^[0-9a-f-]{36}$/);
+    const created = await tasks.createTask(task({ contactId }), s1);
+    expect(created.task!.contactId).toBe(contactId);
+  });
+});
+
 describe('tasks: bad input', () => {
   it('refuses malformed and oversized input with INVALID_ARGUMENT naming each field, writing nothing', async () => {
     const before = await count('SELECT count(*) AS n FROM tasks');
@@ -204,6 +217,8 @@ describe('tasks: bad input', () => {
     expect((await grpcError(tasks.createTask(task({ assigneeId: GONE }), admin))).code).toBe(status.INVALID_ARGUMENT);
     // Unknown request id.
     expect((await grpcError(tasks.createTask(task({ requestId: uuidv7() }), s1))).code).toBe(status.NOT_FOUND);
+    // A contact the tenant does not have (unknown, or another tenant's — contacts answers both alike).
+    expect((await grpcError(tasks.createTask(task({ contactId: uuidv7() }), s1))).code).toBe(status.NOT_FOUND);
     for (const bad of [list({ pageSize: 201 }), list({ status: 'later' }), list({ cursor: 'garbage!' }), list({ cursor: Buffer.from('{"v":1}').toString('base64url') }), list({ dueBefore: 'soon' })])
       expect((await grpcError(tasks.listTasks(bad, s1))).code).toBe(status.INVALID_ARGUMENT);
     for (const call of [tasks.getTask({ id: 'x' }, s1), tasks.updateTask({ id: '', expectedVersion: 0 }, s1), tasks.completeTask({ id: '1', done: true }, s1), tasks.deleteTask({ id: '' }, s1)])

@@ -7,6 +7,6 @@ export { TasksService } from './tasks.service';
 
 /** The tasks area: crm.intake.v1.TasksService (reminders run on the timers' runner). */
 export function tasksParts(ctx: IntakeContext): Partial<Built> {
-  const tasks = new TasksService(ctx.orm, ctx.team, ctx.logger);
+  const tasks = new TasksService(ctx.orm, ctx.team, ctx.logger, ctx.contacts);
   return { grpc: [tasksService(tasks)] };
 }

@@ -20,6 +20,7 @@ import { uuidv7, type EntityManager, type MikroORM } from '@crm/db';
 import { DomainError, NotFoundError, ValidationError, type FieldViolation } from '@crm/errors';
 import { visibilityOf, type TenantContext, type Visibility } from '@crm/grpc';
 import { enqueueEvent } from '@crm/kafka';
+import type { ContactMatcher } from '../contacts';
 import type { Logger } from '@crm/logger';
 import { EVENT_SOURCE, TASK_CREATED, TASK_TOPIC, TASK_UPDATED } from '../events';
 import type { TeamDirectory } from '../team';
@@ -128,7 +129,17 @@ export class TasksService {
     private readonly orm: MikroORM,
     private readonly team: TeamDirectory,
     private readonly logger: Logger,
+    /** Confirms a task's contact_id is one of the tenant's contacts. */
+    private readonly contacts?: ContactMatcher,
   ) {}
+
+  /** Another tenant's (or an unknown) contact is NOT_FOUND, like everywhere; contacts down: UNAVAILABLE, nothing written. */
+  private async checkContact(ctx: TenantContext, contactId: string): Promise<void> {
+    if (!this.contacts?.exists) return;
+    const found = await this.contacts.exists(ctx.tenantId, contactId);
+    if (found === false) throw new NotFoundError('contact', contactId);
+    if (found === null) throw new DomainError('UNAVAILABLE', 'contacts cannot confirm contact_id right now; retry');
+  }
 
   /** The roster's user ids in the caller's departments (a head sees their tasks); [] for others. */
   private async membersOf(ctx: TenantContext, v: Visibility): Promise<string[]> {
@@ -249,6 +260,7 @@ export class TasksService {
     const early = await replayOf(this.orm.em.fork());
     if (early) return early;
     await this.checkAssignee(ctx, assigneeId, requestId);
+    if (contactId !== null) await this.checkContact(ctx, contactId);
 
     const insert = () =>
       this.orm.em.fork().transactional(async (em): Promise<CreateTaskResult> => {
