@@ -130,16 +130,27 @@ export class AuthService {
     // One indexed lookup (sessions_token_hash_key) joined with the user and the tenant: roles and
     // departments are read fresh, so a change applies to open sessions at once; a deactivated user's
     // session fails even if it was somehow not revoked.
-    const rows = await this.conn.execute<(UserRow & { session_id: string })[]>(
-      `SELECT ${PRINCIPAL_COLS}, s.id AS session_id
+    // The idle timeout (issue 16): a session not seen for SESSION_IDLE_MINUTES is over; last_seen_at is
+    // refreshed at most once a minute, like an API key's last_used_at.
+    const idleMinutes = this.areas.env.SESSION_IDLE_MINUTES;
+    const rows = await this.conn.execute<(UserRow & { session_id: string; stale: boolean })[]>(
+      `SELECT ${PRINCIPAL_COLS}, s.id AS session_id,
+              s.last_seen_at < now() - make_interval(secs => ?) AS stale
          FROM sessions s
          JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
          JOIN tenants t ON t.id = s.tenant_id
-        WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active`,
-      [sha256(token)],
+        WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > now()
+          AND s.last_seen_at > now() - make_interval(mins => ?) AND u.active`,
+      [LAST_USED_GRANULARITY_MS / 1000, sha256(token), idleMinutes],
     );
-    if (!rows[0]) throw new InvalidCredentialsError();
-    return { ...userPrincipal(rows[0]), sessionId: rows[0].session_id };
+    const row = rows[0];
+    if (!row) throw new InvalidCredentialsError();
+    if (row.stale) {
+      await this.conn.execute('UPDATE sessions SET last_seen_at = now() WHERE id = ? AND revoked_at IS NULL', [row.session_id]).catch((err: unknown) => {
+        this.logger.warn({ err, sessionId: row.session_id }, 'session last_seen_at update failed');
+      });
+    }
+    return { ...userPrincipal(row), sessionId: row.session_id };
   }
 
   /**
@@ -178,9 +189,12 @@ export class AuthService {
       await em.flush();
       return { kind: 'challenge', token: ch.token, expiresAt: ch.expiresAt, step: need };
     }
-    const s = this.areas.sessions.open(em, { ...who, address: attempt.address, userAgent: attempt.userAgent, secondFactor: false });
-    this.areas.throttle.succeeded(em, attempt, who, false);
-    await em.flush();
+    // The session and the cleared throttle row commit together (throttle.succeeded deletes in SQL).
+    const s = await em.transactional(async (tx) => {
+      const opened = this.areas.sessions.open(tx, { ...who, address: attempt.address, userAgent: attempt.userAgent, secondFactor: false });
+      await this.areas.throttle.succeeded(tx, attempt, who, false);
+      return opened;
+    });
     return { kind: 'session', token: s.token, expiresAt: s.expiresAt, principal: { ...userPrincipal(row), sessionId: s.sessionId }, recoveryCodes: [] };
   }
 
@@ -194,7 +208,7 @@ export class AuthService {
       const res = await this.areas.secondFactor.verify(em, ch, input.proof);
       if (!res.ok) return null;
       const s = this.areas.sessions.open(em, { ...who, address: attempt.address, userAgent: attempt.userAgent, secondFactor: true });
-      this.areas.throttle.succeeded(em, attempt, who, true);
+      await this.areas.throttle.succeeded(em, attempt, who, true);
       return { s, recoveryCodes: res.recoveryCodes };
     });
     if (!opened) {
@@ -222,7 +236,8 @@ export class AuthService {
   /** Idempotent: an unknown, malformed or already revoked token is not an error. */
   async logout(token: string): Promise<void> {
     if (!isWellFormedSessionToken(token)) return;
-    await this.conn.execute('UPDATE sessions SET revoked_at = now() WHERE token_hash = ? AND revoked_at IS NULL', [sha256(token)]);
+    // Through Sessions.ended: audited, and SessionsEnded tells every gateway replica at once.
+    await this.areas.sessions.endByToken(token);
   }
 
   async resolvePublicForm(

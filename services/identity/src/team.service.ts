@@ -438,16 +438,14 @@ export class TeamService {
         'UPDATE users SET active = false, deactivated_at = ?, invite_token_hash = NULL, invite_expires_at = NULL, updated_at = ? WHERE tenant_id = ? AND id = ?',
         [now, now, tenantId, before.id],
       );
-      const revoked = await em.execute<{ id: string }[]>(
-        'UPDATE sessions SET revoked_at = ? WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ? RETURNING id',
-        [now, tenantId, before.id, now],
-      );
+      // Ended at once, with SessionsEnded: every gateway replica drops what it cached of the user.
+      const revoked = await this.sessions.endAllOfUser(em, tenantId, before.id, c.actor, 'deactivated');
       audit(em, tenantId, c.actor, 'user.deactivated', `user:${before.id}`, {
         before: { active: before.active, invited: before.invited },
         after: { active: false },
-        sessionsRevoked: revoked.length,
+        sessionsRevoked: revoked,
       });
-      return { user: await this.readUser(em, tenantId, before.id), sessionsRevoked: revoked.length };
+      return { user: await this.readUser(em, tenantId, before.id), sessionsRevoked: revoked };
     });
   }
 

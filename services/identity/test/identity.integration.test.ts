@@ -103,9 +103,10 @@ describe('tenant → admin → login → authenticate', () => {
       headedDepartmentIds: [],
     };
     expect(tenant!.timeZone).toBe('UTC'); // none given at creation
-    expect(login.principal).toEqual(expected);
+    // The principal names the new session (the sessions page marks it as the current one).
+    expect(login.principal).toEqual({ ...expected, sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     const { principal } = await client.authenticate({ credential: { $case: 'sessionToken', value: login.sessionToken } }, platform);
-    expect(principal).toEqual(expected);
+    expect(principal).toEqual({ ...expected, sessionId: login.principal!.sessionId });
 
     // Only the SHA-256 of the token is stored; the password is stored as a salted scrypt hash.
     const [session] = await sql<{ token_hash: Buffer }>('SELECT token_hash FROM sessions WHERE user_id = ?', [admin.id]);
@@ -153,7 +154,8 @@ describe('tenant → admin → login → authenticate', () => {
     ]);
     const shapes = errors.map((e) => ({ code: e.code, details: e.details, errorCode: e.metadata.get('x-error-code')[0] }));
     for (const s of shapes) expect(s).toEqual({ code: status.UNAUTHENTICATED, details: 'invalid credentials', errorCode: 'UNAUTHENTICATED' });
-    expect(await counts()).toEqual(before); // no session was opened
+    // No session was opened; each failed login is audited (address, user agent) — the unknown tenant's cannot be.
+    expect(await counts()).toEqual({ ...before, audit_log: before.audit_log + 3 });
   });
 });
 
@@ -180,6 +182,7 @@ describe('API keys', () => {
       tenantTimeZone: 'UTC',
       departmentIds: [],
       headedDepartmentIds: [],
+      sessionId: '',
     });
     const { keys } = await client.listApiKeys({}, serviceFor(tenant));
     expect(keys).toHaveLength(1);

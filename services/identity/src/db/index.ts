@@ -2,6 +2,7 @@ import type { NamedMigration } from '@crm/db';
 import { ApiKeySchema } from './entities/api-key.entity';
 import { AuditEntrySchema } from './entities/audit-entry.entity';
 import { DepartmentSchema } from './entities/department.entity';
+import { LoginChallengeSchema } from './entities/login-challenge.entity';
 import { PublicFormSchema } from './entities/public-form.entity';
 import { SessionSchema } from './entities/session.entity';
 import { TenantSchema } from './entities/tenant.entity';
@@ -12,7 +13,7 @@ import { Migration0003PublicFormMapping } from './migrations/identity_0003_publi
 import { Migration0004Team } from './migrations/identity_0004_team';
 import { Migration0005Security } from './migrations/identity_0005_security';
 
-export const identityEntities = [TenantSchema, UserSchema, DepartmentSchema, ApiKeySchema, SessionSchema, PublicFormSchema, AuditEntrySchema];
+export const identityEntities = [TenantSchema, UserSchema, DepartmentSchema, ApiKeySchema, SessionSchema, PublicFormSchema, AuditEntrySchema, LoginChallengeSchema];
 
 export const identityMigrations: NamedMigration[] = [
   { name: 'identity_0001_init', class: Migration0001Init },

@@ -9,6 +9,11 @@ export interface Session {
   createdAt: Date;
   expiresAt: Date;
   revokedAt?: Date | null;
+  lastSeenAt: Date;
+  address: string;
+  userAgent: string;
+  secondFactor: boolean;
+  endedReason?: string | null;
 }
 
 export const SessionSchema = new EntitySchema<Session>({
@@ -22,5 +27,10 @@ export const SessionSchema = new EntitySchema<Session>({
     createdAt: { type: 'datetime', fieldName: 'created_at', columnType: 'timestamptz' },
     expiresAt: { type: 'datetime', fieldName: 'expires_at', columnType: 'timestamptz' },
     revokedAt: { type: 'datetime', fieldName: 'revoked_at', columnType: 'timestamptz', nullable: true },
+    lastSeenAt: { type: 'datetime', fieldName: 'last_seen_at', columnType: 'timestamptz' },
+    address: { type: 'text' },
+    userAgent: { type: 'text', fieldName: 'user_agent' },
+    secondFactor: { type: 'boolean', fieldName: 'second_factor' },
+    endedReason: { type: 'text', fieldName: 'ended_reason', nullable: true },
   },
 });
