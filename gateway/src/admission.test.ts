@@ -23,6 +23,22 @@ describe('Admission', () => {
     }
   });
 
+  it('caps sign-in steps at a quarter, so a guessing flood cannot shed the reads of people already signed in', () => {
+    const a = new Admission({ maxInFlight: 20, maxEventLoopDelayMs: 10_000 });
+    try {
+      let logins = 0;
+      while (a.tryAdmit('sign_in')) logins += 1;
+      expect(logins).toBe(5);
+      let reads = 0;
+      while (a.tryAdmit('read')) reads += 1;
+      expect(reads).toBe(5);
+      expect(a.tryAdmit('sign_in')).toBe(false);
+      expect(a.tryAdmit('write')).toBe(true);
+    } finally {
+      a.close();
+    }
+  });
+
   it('a delay before the server is ready (its start-up) is forgotten', async () => {
     const a = new Admission({ maxInFlight: 100, maxEventLoopDelayMs: 50, sampleMs: 100 });
     try {

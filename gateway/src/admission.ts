@@ -3,10 +3,14 @@
  * reads first, then writes; public intake (site forms, and provider webhooks as they come) last, since
  * a lead that is not taken is lost while a read can be retried.
  */
-export type Priority = 'read' | 'write' | 'public';
+export type Priority = 'sign_in' | 'read' | 'write' | 'public';
 
-/** The share of the in-flight limit each class may fill: reads only the first half of it. */
-export const SHARES: Record<Priority, number> = { read: 0.5, write: 0.85, public: 1 };
+/**
+ * The share of the in-flight limit each class may fill: sign-in steps (login, second factor, invite
+ * acceptance: each costs a password hash or a code check, and a guessing flood is made of them) only a
+ * quarter, reads the first half, writes 85 %, public intake all of it.
+ */
+export const SHARES: Record<Priority, number> = { sign_in: 0.25, read: 0.5, write: 0.85, public: 1 };
 
 export interface AdmissionOptions {
   /** Requests in flight at most (all classes together). */
@@ -31,6 +35,7 @@ export class Admission {
 
   constructor(private readonly opts: AdmissionOptions) {
     this.limits = {
+      sign_in: Math.max(1, Math.floor(opts.maxInFlight * SHARES.sign_in)),
       read: Math.max(1, Math.floor(opts.maxInFlight * SHARES.read)),
       write: Math.max(1, Math.floor(opts.maxInFlight * SHARES.write)),
       public: opts.maxInFlight,

@@ -1,4 +1,3 @@
-import { DomainError } from '@crm/errors';
 import AjvCompiler from '@fastify/ajv-compiler';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import swagger from '@fastify/swagger';
@@ -6,11 +5,13 @@ import fastifyStatic from '@fastify/static';
 import swaggerUi from '@fastify/swagger-ui';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { CSRF_HEADER } from './auth';
-import { demoFormHtml } from './demo-form';
+import { DEMO_SCRIPT, DEMO_STYLE, demoFormHtml } from './demo-form';
+import { httpServerOptions } from './edge-limits';
+import { registerSecurityHeaders } from './security-headers';
 import { Admission, type Priority } from './admission';
-import { FixedWindowLimiter } from './limiter';
+import { enforceLimits, gatewayLimits } from './limiter';
 import type { GatewayDeps } from './deps';
 import { problem, sendProblem, toProblem } from './problem';
 import { contactsSchemas } from './contacts-schemas';
@@ -74,11 +75,15 @@ function withBodyExamples<T extends object>(doc: T): T {
 }
 
 /** The Fastify edge: `/v1` REST (OpenAPI at /openapi.json, docs at /docs), problem+json errors. */
-export async function buildGateway(deps: GatewayDeps) {
+export async function buildGateway(input: Omit<GatewayDeps, 'limits'> & { limits?: GatewayDeps['limits'] }) {
+  const deps: GatewayDeps = { ...input, limits: input.limits ?? gatewayLimits(input.env, input.clients, input.logger) };
   const app = Fastify({
     loggerInstance: deps.logger,
-    disableRequestLogging: true,
+    // No per-request log lines (the gateway logs failures itself, in the error handler).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.env.BODY_LIMIT_BYTES,
+    // Node's HTTP server under hostile input: timeouts, header size, 408/431 as problem+json (edge-limits.ts).
+    ...httpServerOptions(deps.env),
     trustProxy: deps.env.TRUST_PROXY,
     // Unknown fields are an error, not silently dropped (Fastify's default would remove them).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, formats: { phone: phoneFormat, 'idn-email': idnEmailFormat, 'time-zone': isTimeZone } } },
@@ -114,6 +119,8 @@ export async function buildGateway(deps: GatewayDeps) {
     },
   });
 
+  // Security headers before any route or plugin, so every answer (the UI, /docs, early refusals) has them.
+  await registerSecurityHeaders(app, deps.env);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -145,7 +152,8 @@ export async function buildGateway(deps: GatewayDeps) {
   app.addHook('onClose', async () => admission.close());
   app.addHook('onRequest', async (req, reply) => {
     if (req.is404 || !req.url.startsWith('/v1/') || req.routeOptions.url === '/v1/requests/stream' || req.method === 'OPTIONS') return;
-    const priority: Priority = req.routeOptions.config?.public ? 'public' : req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
+    const config = req.routeOptions.config;
+    const priority: Priority = config?.signIn ? 'sign_in' : config?.public ? 'public' : req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';
     if (!admission.tryAdmit(priority)) {
       reply.header('retry-after', '1');
       return sendProblem(reply, problem(503, 'the platform is busy; retry in a second', { code: 'OVERLOADED' }), req);
@@ -196,15 +204,11 @@ export async function buildGateway(deps: GatewayDeps) {
   });
 
   // Authentication before the body is parsed: a wrong key is a 401 whatever the body.
-  const perCredential = new FixedWindowLimiter(deps.env.API_RATE_PER_CREDENTIAL);
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/v1/') || req.routeOptions.config?.public || req.method === 'OPTIONS') return;
     req.caller = await deps.auth.authenticate(req);
-    const wait = perCredential.hit(req.caller.tenant.callerId);
-    if (wait) {
-      reply.header('retry-after', String(wait));
-      throw new DomainError('RESOURCE_EXHAUSTED', 'too many requests for this credential; slow down');
-    }
+    // Shared by every replica (limiter.ts); a lease hit is a Map lookup, no network call.
+    await enforceLimits(reply, 'too many requests for this credential; slow down', [deps.limits.perCredential, req.caller.tenant.callerId]);
     if (req.caller.via === 'session' && UNSAFE.has(req.method) && req.headers[CSRF_HEADER] !== '1') {
       throw Object.assign(new Error(`cookie-authenticated ${req.method} needs the ${CSRF_HEADER}: 1 header`), { statusCode: 403 });
     }
@@ -232,6 +236,6 @@ export async function buildGateway(deps: GatewayDeps) {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/demo/form', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(demoFormHtml()));
+  app.get('/demo/form', { schema: { hide: true }, config: { csp: { inlineScripts: [DEMO_SCRIPT], inlineStyles: [DEMO_STYLE] } } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(demoFormHtml()));
   return app;
 }

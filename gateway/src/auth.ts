@@ -45,12 +45,26 @@ declare module 'fastify' {
   }
 }
 
+/** Credentials that stopped being valid (SessionsEnded from identity, or an ending on this replica). */
+export interface Revocation {
+  subjectId: string;
+  /** These sessions; absent: every credential of the subject. */
+  sessionIds?: string[];
+  /** With no sessionIds: all of the subject's but this session. */
+  exceptSessionId?: string;
+}
+
+export type RevocationListener = (r: Revocation) => void;
+
 /**
  * Authenticates `Authorization: Bearer <api key>` or the session cookie with identity, caching the
  * answer for a short time (AUTH_CACHE_TTL_MS) keyed by a hash of the credential, never the credential.
  */
 export class Authenticator {
   private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  /** Bumped by every revocation: an answer identity gave while one arrived is not cached. */
+  private epoch = 0;
+  private readonly listeners = new Set<RevocationListener>();
 
   constructor(
     private readonly clients: Clients,
@@ -76,12 +90,13 @@ export class Authenticator {
     const hit = this.cache.get(key);
     if (hit && hit.until > Date.now()) return hit.caller;
 
+    const epoch = this.epoch;
     const res = await this.clients.identity.authenticate(
       { credential: 'apiKey' in credential ? { $case: 'apiKey', value: credential.apiKey } : { $case: 'sessionToken', value: credential.sessionToken } },
       PLATFORM,
     );
     const caller = toCaller(res.principal!, via);
-    if (this.ttlMs > 0) {
+    if (this.ttlMs > 0 && epoch === this.epoch) {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(key, { caller, until: Date.now() + this.ttlMs });
     }
@@ -90,12 +105,52 @@ export class Authenticator {
 
   /** Forgets a credential at once (logout on this replica). */
   forgetSession(token: string): void {
+    this.epoch++;
     this.cache.delete(createHash('sha256').update(JSON.stringify({ sessionToken: token })).digest('base64url'));
   }
 
-  /** Forgets every cached credential of a user or API key at once (deactivated, revoked, roles changed: this replica). */
-  forgetSubject(subjectId: string): void {
-    for (const [key, hit] of this.cache) if (hit.caller.principal.subjectId === subjectId) this.cache.delete(key);
+  /**
+   * Forgets every cached credential of a user or API key at once (deactivated, revoked, roles changed: this
+   * replica), but the session `exceptSessionId` when given.
+   */
+  forgetSubject(subjectId: string, exceptSessionId?: string): void {
+    this.epoch++;
+    for (const [key, hit] of this.cache) {
+      if (hit.caller.principal.subjectId === subjectId && (!exceptSessionId || hit.caller.principal.sessionId !== exceptSessionId)) this.cache.delete(key);
+    }
+  }
+
+  /** Forgets a session by its id (a session ended elsewhere: the token is not known here). */
+  forgetSessionId(sessionId: string): void {
+    this.revoked({ subjectId: '', sessionIds: [sessionId] });
+  }
+
+  /**
+   * Credentials ended (SessionsEnded from identity, revocations.ts): forgets them and tells the listeners
+   * (the live streams of those sessions close).
+   */
+  revoked(r: Revocation): void {
+    this.epoch++;
+    const ids = r.sessionIds?.length ? new Set(r.sessionIds.map((id) => id.toLowerCase())) : undefined;
+    for (const [key, hit] of this.cache) {
+      const p = hit.caller.principal;
+      const match = ids ? ids.has(p.sessionId.toLowerCase()) : p.subjectId === r.subjectId && (!r.exceptSessionId || p.sessionId !== r.exceptSessionId);
+      if (match) this.cache.delete(key);
+    }
+    for (const listener of this.listeners) listener(ids ? { ...r, sessionIds: [...ids] } : r);
+  }
+
+  /** Calls `listener` on every revocation; answers the unsubscribe. */
+  onRevoked(listener: RevocationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Whether a revocation concerns the credential of `caller`. */
+  static concerns(r: Revocation, caller: Caller): boolean {
+    const p = caller.principal;
+    if (r.sessionIds?.length) return p.sessionId !== '' && r.sessionIds.includes(p.sessionId.toLowerCase());
+    return p.subjectId === r.subjectId && (!r.exceptSessionId || p.sessionId !== r.exceptSessionId);
   }
 }
 

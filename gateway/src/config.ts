@@ -16,13 +16,42 @@ export const gatewayEnv = z.object({
   GATEWAY_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31).default(64 * 1024 * 1024),
   /** Marks the session cookie Secure (set true behind HTTPS). */
   SESSION_COOKIE_SECURE: common.bool.default(false),
+  /**
+   * Send Strict-Transport-Security (one year, this host only) and CSP upgrade-insecure-requests: only
+   * behind HTTPS. Unset: follows SESSION_COOKIE_SECURE (both mean "served over HTTPS").
+   */
+  GATEWAY_HSTS: common.bool.optional(),
+  /**
+   * The HTTP server under hostile input (security-headers.ts, edge-limits.ts): a request's headers must
+   * arrive within GATEWAY_HEADERS_TIMEOUT_MS and the whole request (body included) within
+   * GATEWAY_REQUEST_TIMEOUT_MS, else 408 and the connection is closed; an idle keep-alive connection is
+   * closed after GATEWAY_KEEP_ALIVE_TIMEOUT_MS, any socket silent for GATEWAY_SOCKET_TIMEOUT_MS (at least
+   * 20 s: the realtime stream writes a heartbeat every 15 s); headers larger than GATEWAY_MAX_HEADER_BYTES
+   * are a 431. GATEWAY_MAX_CONNECTIONS caps open connections per replica (0: the process's open-file
+   * limit less 512, read from /proc, so client sockets never take the descriptors the gateway needs).
+   */
+  GATEWAY_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  GATEWAY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  GATEWAY_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(72_000),
+  GATEWAY_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(20_000).max(3_600_000).default(60_000),
+  GATEWAY_MAX_HEADER_BYTES: z.coerce.number().int().min(4096).max(1024 * 1024).default(16 * 1024),
+  GATEWAY_MAX_CONNECTIONS: z.coerce.number().int().min(0).max(1_000_000).default(0),
   /** How long an authenticated credential is trusted without asking identity again. */
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   /** Public form submissions per client IP per minute, and per form per minute. */
-  FORM_RATE_PER_IP: z.coerce.number().int().min(1).default(20),
-  FORM_RATE_PER_FORM: z.coerce.number().int().min(1).default(600),
+  FORM_RATE_PER_IP: z.coerce.number().int().min(1).max(1_000_000_000).default(20),
+  FORM_RATE_PER_FORM: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
   /** Authenticated API calls per credential per minute. */
-  API_RATE_PER_CREDENTIAL: z.coerce.number().int().min(1).default(60_000),
+  API_RATE_PER_CREDENTIAL: z.coerce.number().int().min(1).max(1_000_000_000).default(60_000),
+  /** Login attempts per client address per minute, refused at the edge before identity checks a password. */
+  LOGIN_RATE_PER_IP: z.coerce.number().int().min(1).max(1_000_000_000).default(30),
+  /**
+   * The rate limits are counted in identity (shared by every replica); a replica leases
+   * max(1, floor(limit / RATE_LEASE_DIVISOR)) units at a time and spends them locally.
+   */
+  RATE_LEASE_DIVISOR: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** Identity slower than this for a lease: the limits fail open to per-replica counting for a few seconds. */
+  RATE_STORE_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(200),
   /**
    * Requests in flight per gateway replica beyond which the excess is answered 503 + Retry-After at
    * once (reads may fill half of it, writes 85 %, public intake all): about the services' capacity

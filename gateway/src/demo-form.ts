@@ -3,37 +3,22 @@
  * to the public form endpoint with the page's UTM tags, with no secret in the browser.
  * `/demo/form/no-js?form=<id>` (demoFormNoJsHtml) is the same form as plain HTML, with no script at all.
  */
-export function demoFormHtml(): string {
-  return `<!doctype html>
-<html lang="ru">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Свяжитесь с нами — демо</title>
-<style>
+
+/**
+ * The demo pages' inline style and the demo's inline script. Their routes declare them (`config.csp`), so
+ * the Content-Security-Policy allows exactly these blocks by their hash (security-headers.ts): the text
+ * served must be the text hashed, so nothing is ever interpolated into them.
+ */
+export const DEMO_STYLE = `
   body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; color: #1c2430; }
   label { display: block; margin: .8rem 0 .2rem; font-weight: 600; }
   input, textarea { width: 100%; padding: .55rem; border: 1px solid #b8c2cc; border-radius: 6px; font: inherit; box-sizing: border-box; }
   button { margin-top: 1rem; padding: .6rem 1.4rem; border: 0; border-radius: 6px; background: #2456d3; color: #fff; font: inherit; cursor: pointer; }
   .hp { position: absolute; left: -10000px; }
   #status { margin-top: 1rem; }
-</style>
-</head>
-<body>
-<h1>Свяжитесь с нами</h1>
-<p>Оставьте телефон или e-mail — мы перезвоним.</p>
-<form id="contact">
-  <label for="name">Имя</label><input id="name" name="name" maxlength="200" autocomplete="name">
-  <label for="phone">Телефон</label><input id="phone" name="phone" maxlength="64" autocomplete="tel">
-  <label for="email">E-mail</label><input id="email" name="email" type="email" maxlength="320" autocomplete="email">
-  <label for="company">Компания</label><input id="company" name="company" maxlength="200" autocomplete="organization">
-  <label for="message">Сообщение</label><textarea id="message" name="message" rows="4" maxlength="5000"></textarea>
-  <div class="hp" aria-hidden="true"><label for="website">Website</label><input id="website" name="website" tabindex="-1" autocomplete="off"></div>
-  <button type="submit">Отправить</button>
-</form>
-<p id="status" role="status"></p>
-<p><a id="nojs-link" href="/demo/form/no-js">Та же форма без JavaScript</a></p>
-<script>
+`;
+
+export const DEMO_SCRIPT = `
   const params = new URLSearchParams(location.search);
   const formId = params.get('form');
   const status = document.getElementById('status');
@@ -53,7 +38,33 @@ export function demoFormHtml(): string {
     if (res.ok) { status.textContent = 'Спасибо! Мы свяжемся с вами.'; e.target.reset(); }
     else { const p = await res.json().catch(() => ({})); status.textContent = 'Ошибка: ' + (p.detail || res.status); }
   });
-</script>
+`;
+
+export function demoFormHtml(): string {
+  return `<!doctype html>
+<html lang="ru">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>Свяжитесь с нами — демо</title>
+<style>${DEMO_STYLE}</style>
+</head>
+<body>
+<h1>Свяжитесь с нами</h1>
+<p>Оставьте телефон или e-mail — мы перезвоним.</p>
+<form id="contact">
+  <label for="name">Имя</label><input id="name" name="name" maxlength="200" autocomplete="name">
+  <label for="phone">Телефон</label><input id="phone" name="phone" maxlength="64" autocomplete="tel">
+  <label for="email">E-mail</label><input id="email" name="email" type="email" maxlength="320" autocomplete="email">
+  <label for="company">Компания</label><input id="company" name="company" maxlength="200" autocomplete="organization">
+  <label for="message">Сообщение</label><textarea id="message" name="message" rows="4" maxlength="5000"></textarea>
+  <div class="hp" aria-hidden="true"><label for="website">Website</label><input id="website" name="website" tabindex="-1" autocomplete="off"></div>
+  <button type="submit">Отправить</button>
+</form>
+<p id="status" role="status"></p>
+<p><a id="nojs-link" href="/demo/form/no-js">Та же форма без JavaScript</a></p>
+<script>${DEMO_SCRIPT}</script>
 </body>
 </html>`;
 }
@@ -75,15 +86,10 @@ export function demoFormNoJsHtml(formId: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <meta name="referrer" content="no-referrer-when-downgrade">
 <title>Свяжитесь с нами — демо без JavaScript</title>
-<style>
-  body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; color: #1c2430; }
-  label { display: block; margin: .8rem 0 .2rem; font-weight: 600; }
-  input, textarea { width: 100%; padding: .55rem; border: 1px solid #b8c2cc; border-radius: 6px; font: inherit; box-sizing: border-box; }
-  button { margin-top: 1rem; padding: .6rem 1.4rem; border: 0; border-radius: 6px; background: #2456d3; color: #fff; font: inherit; cursor: pointer; }
-  .hp { position: absolute; left: -10000px; }
-</style>
+<style>${DEMO_STYLE}</style>
 </head>
 <body>
 <h1>Свяжитесь с нами</h1>

@@ -1,6 +1,6 @@
 import { DomainError, NotFoundError, ValidationError } from '@crm/errors';
 import { Metadata, status } from '@crm/grpc';
-import { toProblem } from './problem';
+import { retryAfterSeconds, toProblem } from './problem';
 
 function grpcError(code: number, details: string, md: Record<string, string> = {}) {
   const metadata = new Metadata();
@@ -38,6 +38,19 @@ describe('toProblem', () => {
     // Only ids: anything else in the details stays out of the problem.
     const odd = new DomainError('ALREADY_EXISTS', 'taken', { details: { owner_contact_id: 'DROP TABLE' } });
     expect(toProblem(odd)).not.toHaveProperty('owner');
+  });
+
+  it('carries retry_at and its reason from a login lock, and Retry-After is whole seconds, at least 1', () => {
+    const locked = grpcError(status.RESOURCE_EXHAUSTED, 'too many failed sign-in attempts; try again after 2026-12-01T18:15:00Z', {
+      'x-error-code': 'RESOURCE_EXHAUSTED',
+      'x-error-reason': 'account_locked',
+      'x-error-details': JSON.stringify({ retry_at: '2026-12-01T18:15:00Z' }),
+    });
+    expect(toProblem(locked)).toMatchObject({ status: 429, retry_at: '2026-12-01T18:15:00Z', reason: 'account_locked', detail: expect.stringContaining('try again after') });
+    expect(toProblem(grpcError(status.RESOURCE_EXHAUSTED, 'x', { 'x-error-details': JSON.stringify({ retry_at: 'soon' }) }))).not.toHaveProperty('retry_at');
+    const at = Date.parse('2026-12-01T18:15:00Z');
+    expect(retryAfterSeconds('2026-12-01T18:15:00Z', at - 2500)).toBe(3);
+    expect(retryAfterSeconds('2026-12-01T18:15:00Z', at + 5000)).toBe(1);
   });
 
   it('never leaks the internals of a 5xx', () => {

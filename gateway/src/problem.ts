@@ -23,6 +23,9 @@ export interface Problem {
   current?: unknown;
   /** A 409 on publishing routing: the version's problems. */
   problems?: unknown[];
+  /** A 429 that says when to retry (a login lock or delay): the time (ISO 8601, UTC) and why; Retry-After is set from it. */
+  retry_at?: string;
+  reason?: string;
 }
 
 const HTTP: Record<DomainErrorCode, number> = {
@@ -93,7 +96,19 @@ function fromDomain(err: DomainError): Problem {
   const work = workflowProblem(err.code, err.details);
   const code = err.details.reason === 'idempotency_key_reused' ? 422 : work.status ?? (HTTP[err.code] ?? 500);
   if (code >= 500) return problem(code, code === 503 ? 'a service is unavailable; retry later' : 'internal error');
-  return problem(code, err.message, { code: err.code, ...(err.violations.length ? { errors: err.violations } : {}), ...owner(err.details), ...work.members });
+  return problem(code, err.message, { code: err.code, ...(err.violations.length ? { errors: err.violations } : {}), ...owner(err.details), ...work.members, ...retryAt(err.details) });
+}
+
+/** A refusal that says when to retry (identity's login throttle): retry_at and its reason. */
+function retryAt(details: Record<string, unknown>): Partial<Problem> {
+  const at = details.retry_at;
+  if (typeof at !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(at) || Number.isNaN(Date.parse(at))) return {};
+  return { retry_at: at, ...(typeof details.reason === 'string' && /^[a-z_]{1,40}$/.test(details.reason) ? { reason: details.reason } : {}) };
+}
+
+/** Retry-After (RFC 9110 §10.2.3) in whole seconds, at least 1, for a problem with retry_at. */
+export function retryAfterSeconds(retryAtIso: string, now = Date.now()): number {
+  return Math.max(1, Math.ceil((Date.parse(retryAtIso) - now) / 1000));
 }
 
 /** The owner a conflict names (a contact point's contact, a tax id's company), as ids and a path. */
@@ -107,6 +122,7 @@ function owner(details: Record<string, unknown>): Partial<Problem> {
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem, req?: FastifyRequest): FastifyReply {
+  if (p.retry_at && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfterSeconds(p.retry_at)));
   return reply
     .code(p.status)
     .header('content-type', 'application/problem+json; charset=utf-8')

@@ -50,6 +50,8 @@ export const problemSchema = {
       description: 'A 409 on publishing routing: what is wrong with the version',
       items: { type: 'object', required: ['code', 'message'], properties: { rule_id: { type: ['string', 'null'] }, rule_index: { type: ['integer', 'null'] }, code: { type: 'string' }, message: { type: 'string' } } },
     },
+    retry_at: { type: 'string', format: 'date-time', description: 'A 429 of a login lock or delay: when to try again (also as Retry-After, in seconds)' },
+    reason: { type: 'string', description: 'With retry_at: `account_locked`, `address_locked` or `too_soon`' },
     errors: {
       type: 'array',
       description: 'One entry per invalid field',
@@ -306,7 +308,12 @@ const PROBLEMS: Record<number, string> = {
   504: 'A service did not answer in time',
 };
 
-const retryAfter = { 'retry-after': { type: 'integer', description: 'Seconds to wait' } };
+const retryAfter = {
+  'retry-after': { type: 'integer', description: 'Seconds to wait' },
+  // A rate limit's refusal (limiter.ts) also says which policy refused, per draft-ietf-httpapi-ratelimit-headers-11.
+  ratelimit: { type: 'string', description: 'The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window\'s end)' },
+  'ratelimit-policy': { type: 'string', description: 'The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds)' },
+};
 
 /** Error answers (application/problem+json) for the given statuses. */
 export function problems(...codes: number[]) {

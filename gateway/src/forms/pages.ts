@@ -39,11 +39,14 @@ const TEXT = {
   },
 } as const;
 
+/** The pages' one inline style: their routes declare it (`config.csp`), the CSP allows it by hash. */
+export const PAGE_STYLE = 'body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1c2430}';
+
 function page(lang: PageLang, title: string, body: string): string {
   return `<!doctype html>
 <html lang="${lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1c2430}</style></head>
+<style>${PAGE_STYLE}</style></head>
 <body><h1>${escapeHtml(title)}</h1>${body}</body>
 </html>`;
 }

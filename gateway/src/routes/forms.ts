@@ -1,15 +1,14 @@
 import { Channel } from '@crm/contracts/crm/intake/v1/request';
-import { DomainError } from '@crm/errors';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PLATFORM } from '../auth';
 import { fieldsOfBody, FORM_LIMITS, FormInputError, mapSubmission, submissionKey } from '../forms/mapping';
-import { errorPage, pageLang, thankYouPage } from '../forms/pages';
+import { errorPage, PAGE_STYLE, pageLang, thankYouPage } from '../forms/pages';
 import { parseUrlEncoded } from '../forms/parse';
 import { FORM_CONTENT_TYPES, formSubmissionSchema } from '../forms/schema';
-import { demoFormNoJsHtml } from '../demo-form';
-import { FixedWindowLimiter } from '../limiter';
+import { DEMO_STYLE, demoFormNoJsHtml } from '../demo-form';
+import { enforceLimits } from '../limiter';
 import { attributionIn } from '../mappers';
 import { problem, sendProblem, toProblem, type Problem } from '../problem';
 import { json, problems } from '../schemas';
@@ -59,8 +58,6 @@ export async function formRoutes(app: FastifyInstance, deps: GatewayDeps): Promi
 }
 
 async function formScope(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
-  const perIp = new FixedWindowLimiter(deps.env.FORM_RATE_PER_IP);
-  const perForm = new FixedWindowLimiter(deps.env.FORM_RATE_PER_FORM);
   const bodyLimit = deps.env.BODY_LIMIT_BYTES;
 
   await app.register(formbody, { bodyLimit, parser: parseUrlEncoded });
@@ -99,20 +96,22 @@ async function formScope(app: FastifyInstance, deps: GatewayDeps): Promise<void>
     return sendProblem(reply, p, req);
   });
 
-  app.options('/v1/forms/:publicFormId/submissions', { schema: { hide: true } }, async (_req, reply) => cors(reply).code(204).send());
+  app.options('/v1/forms/:publicFormId/submissions', { schema: { hide: true }, config: { public: true, embeddable: true } }, async (_req, reply) => cors(reply).code(204).send());
 
-  app.get<{ Querystring: { form?: string } }>('/demo/form/no-js', { schema: { hide: true } }, async (req, reply) =>
+  // Its post answers 303 to the form's own thank-you URL, any site: browsers hold that redirect to form-action.
+  app.get<{ Querystring: { form?: string } }>('/demo/form/no-js', { schema: { hide: true }, config: { csp: { inlineStyles: [DEMO_STYLE], formAction: ['http:', 'https:'] } } }, async (req, reply) =>
     reply.type('text/html; charset=utf-8').send(demoFormNoJsHtml(typeof req.query.form === 'string' ? req.query.form : '')),
   );
 
-  app.get<{ Querystring: { lang?: string } }>(THANK_YOU_PATH, { schema: { hide: true } }, async (req, reply) =>
+  app.get<{ Querystring: { lang?: string } }>(THANK_YOU_PATH, { schema: { hide: true }, config: { embeddable: true, csp: { inlineStyles: [PAGE_STYLE] } } }, async (req, reply) =>
     reply.type('text/html; charset=utf-8').send(thankYouPage(pageLang(req.query.lang))),
   );
 
   app.post<{ Params: { publicFormId: string }; Body: unknown }>(
     '/v1/forms/:publicFormId/submissions',
     {
-      config: { public: true },
+      // Customers' sites post here (a form in a frame of theirs sees the error page in it); the error page's style by hash.
+      config: { public: true, embeddable: true, csp: { inlineStyles: [PAGE_STYLE] } },
       schema: {
         tags: ['forms'],
         operationId: 'submitForm',
@@ -136,11 +135,8 @@ async function formScope(app: FastifyInstance, deps: GatewayDeps): Promise<void>
     },
     async (req, reply) => {
       cors(reply);
-      const wait = Math.max(perIp.hit(req.ip), perForm.hit(req.params.publicFormId));
-      if (wait) {
-        reply.header('retry-after', String(wait));
-        throw new DomainError('RESOURCE_EXHAUSTED', 'too many submissions; try again later');
-      }
+      // Per address first: a flooding address is refused without spending the form's own limit.
+      await enforceLimits(reply, 'too many submissions; try again later', [deps.limits.formPerIp, req.ip], [deps.limits.formPerForm, req.params.publicFormId]);
       const envelope = fieldsOfBody(req.body);
       const form = await deps.clients.identity.resolvePublicForm({ publicFormId: req.params.publicFormId }, PLATFORM);
       formLocale.set(req, form.tenantLocale);

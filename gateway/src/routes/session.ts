@@ -1,11 +1,13 @@
-import { roleToJSON } from '@crm/contracts/crm/identity/v1/identity';
+import { roleToJSON, SecondFactorStep } from '@crm/contracts/crm/identity/v1/identity';
 import type { FastifyInstance } from 'fastify';
 import { PLATFORM, SESSION_COOKIE, toCaller, type Caller } from '../auth';
 import { readCookie, serializeCookie } from '../cookies';
 import { AUTHENTICATED, json, problems, WITH_BODY } from '../schemas';
 import type { GatewayDeps } from '../deps';
+import { enforceLimits } from '../limiter';
 
-function me(c: Caller) {
+/** The `Me` JSON of a caller (also the body of the login's second step). */
+export function me(c: Caller) {
   const p = c.principal;
   return {
     tenant_id: p.tenantId,
@@ -26,24 +28,33 @@ export async function sessionRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
   app.post<{ Body: { tenant: string; email: string; password: string } }>(
     '/v1/session',
     {
-      config: { public: true },
+      config: { public: true, signIn: true },
       schema: {
         tags: ['session'],
         operationId: 'login',
         summary: 'Log in (sets the session cookie)',
+        description:
+          'A right password opens a session (200, the cookie set) unless the user has two-factor sign-in, or the tenant requires it of their role: then 202 with a challenge and no cookie (`second_factor: code` — send a code; `enroll` — enrol an authenticator first).',
         security: [],
         body: { $ref: 'Session#' },
         response: {
           200: json('Logged in; the session cookie is set', { $ref: 'Me#' }, { 'set-cookie': { type: 'string', description: 'crm_session=…; HttpOnly; SameSite=Lax' } }),
-          ...problems(...WITH_BODY, 401, 503, 504),
+          202: json('The password was right and a second factor is needed: no cookie yet; continue with `POST /v1/session/second-factor`', { $ref: 'SecondFactorChallenge#' }),
+          ...problems(...WITH_BODY, 401, 429, 503, 504),
         },
       },
     },
     async (req, reply) => {
+      // Per client address, shared by every replica (LOGIN_RATE_PER_IP): a guessing flood is refused before identity hashes.
+      await enforceLimits(reply, 'too many sign-in attempts from this address; try again later', [deps.limits.loginPerIp, req.ip]);
       const res = await deps.clients.identity.login(
         { tenantSlug: req.body.tenant, email: req.body.email, password: req.body.password, clientAddress: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512) },
         PLATFORM,
       );
+      if (res.challengeToken) {
+        const step = res.secondFactor === SecondFactorStep.SECOND_FACTOR_STEP_ENROLL ? 'enroll' : 'code';
+        return reply.code(202).send({ second_factor: step, challenge: res.challengeToken, expires_at: res.challengeExpiresAt });
+      }
       reply.header('set-cookie', serializeCookie(SESSION_COOKIE, res.sessionToken, { expires: new Date(res.expiresAt), secure: deps.env.SESSION_COOKIE_SECURE }));
       return me(toCaller(res.principal!, 'session'));
     },

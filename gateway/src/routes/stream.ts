@@ -1,6 +1,6 @@
 import { visibilityOf } from '@crm/grpc';
 import type { FastifyInstance } from 'fastify';
-import { requireScope } from '../auth';
+import { Authenticator, requireScope } from '../auth';
 import type { FeedEvent } from '../realtime';
 import { AUTHENTICATED, problems } from '../schemas';
 import type { GatewayDeps } from '../deps';
@@ -43,10 +43,20 @@ export async function streamRoutes(app: FastifyInstance, deps: GatewayDeps): Pro
       const viewer = { visibility: visibilityOf(caller.tenant), userId: caller.tenant.callerKind === 'user' ? caller.tenant.callerId : undefined };
       const unsubscribe = deps.feed.subscribe(caller.tenant.tenantId, viewer, (e) => res.write(frame(e)));
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      req.raw.on('close', () => {
+      // The credential ended (its session signed out, the user deactivated — on any replica): the stream ends.
+      const unwatch = deps.auth.onRevoked((r) => {
+        if (Authenticator.concerns(r, caller)) res.end();
+      });
+      const done = () => {
         clearInterval(heartbeat);
         unsubscribe();
-      });
+        unwatch();
+      };
+      req.raw.on('close', done);
+      res.once('finish', done);
+      // A client gone while it was being authenticated closed before these listeners: without this its
+      // heartbeat and subscription would live forever (and keep the process from exiting).
+      if (res.destroyed) done();
     },
   );
 }

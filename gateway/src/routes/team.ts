@@ -1,9 +1,8 @@
 import { AcceptInviteRequest, InviteUserRequest, UpdateUserRequest } from '@crm/contracts/crm/identity/v1/team';
-import { DomainError } from '@crm/errors';
 import type { FastifyInstance } from 'fastify';
 import { PLATFORM, requireScope } from '../auth';
 import type { GatewayDeps } from '../deps';
-import { FixedWindowLimiter } from '../limiter';
+import { enforceLimits, INVITE_ACCEPT_RATE } from '../limiter';
 import { AUTHENTICATED, idParam, json, NO_NUL, problems, uuid, WITH_BODY } from '../schemas';
 import {
   apiKeyOut,
@@ -24,7 +23,7 @@ import {
 } from '../team-mappers';
 
 /** Accepting invites (no credential): attempts per client IP, and per token, per minute. */
-export const INVITE_ACCEPT_RATE = 20;
+export { INVITE_ACCEPT_RATE };
 
 const cursor = { type: 'string', minLength: 1, maxLength: 500, pattern: '^[A-Za-z0-9_=-]+$', description: 'The next_cursor of the previous page, unchanged' } as const;
 const limit = { type: 'integer', minimum: 1, maximum: 200, default: 50 } as const;
@@ -65,8 +64,6 @@ interface UserBody {
  */
 export async function teamRoutes(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   const { clients } = deps;
-  const perIp = new FixedWindowLimiter(INVITE_ACCEPT_RATE);
-  const perToken = new FixedWindowLimiter(INVITE_ACCEPT_RATE);
 
   // ---- users ----
 
@@ -196,7 +193,7 @@ export async function teamRoutes(app: FastifyInstance, deps: GatewayDeps): Promi
   app.post<{ Params: { token: string }; Body: { password: string } }>(
     '/v1/invites/:token/accept',
     {
-      config: { public: true },
+      config: { public: true, signIn: true },
       schema: {
         tags: ['team'],
         operationId: 'acceptInvite',
@@ -209,11 +206,7 @@ export async function teamRoutes(app: FastifyInstance, deps: GatewayDeps): Promi
       },
     },
     async (req, reply) => {
-      const wait = Math.max(perIp.hit(req.ip), perToken.hit(req.params.token));
-      if (wait) {
-        reply.header('retry-after', String(wait));
-        throw new DomainError('RESOURCE_EXHAUSTED', 'too many attempts; try again later');
-      }
+      await enforceLimits(reply, 'too many attempts; try again later', [deps.limits.invitePerIp, req.ip], [deps.limits.invitePerToken, req.params.token]);
       const res = await clients.team.acceptInvite(AcceptInviteRequest.fromPartial({ token: req.params.token, password: req.body.password }), PLATFORM);
       return { user: teamUserOut(res.user!), tenant_slug: res.tenantSlug };
     },
@@ -227,7 +220,7 @@ export async function teamRoutes(app: FastifyInstance, deps: GatewayDeps): Promi
         operationId: 'setUserActivation',
         summary: 'Deactivate or reactivate a user',
         description:
-          'Admins only (scope identity:admin). A deactivated user cannot log in and their sessions end at once (on this gateway replica at once; another replica trusts a credential it checked for at most AUTH_CACHE_TTL_MS); routing skips them. The last active admin cannot be deactivated (409).',
+          'Admins only (scope identity:admin). A deactivated user cannot log in and their sessions end at once, on every gateway replica (SessionsEnded); routing skips them. The last active admin cannot be deactivated (409).',
         params: idParam,
         body: { $ref: 'UserActivation#' },
         response: { 200: json('The user after the change', { $ref: 'UserActivationResult#' }), ...problems(...WITH_BODY, ...AUTHENTICATED, 404, 409) },
