@@ -31,6 +31,8 @@ type Query<P extends keyof paths> = paths[P] extends { get: { parameters: { quer
 export type Complete<T> = T extends (infer E)[] ? Complete<E>[] : T extends object ? { [K in keyof T]-?: Complete<T[K]> } : T;
 
 export type Me = Complete<Body<'/v1/me', 'get', 200>>;
+/** The login's 202: the password was right, a second factor is needed (features/security/mfa-api.ts continues it). */
+export type LoginChallenge = Complete<Body<'/v1/session', 'post', 202>>;
 export type CrmRequest = Complete<Body<'/v1/requests/{id}', 'get', 200>>;
 export type Attribution = CrmRequest['attribution'];
 export type Axes = CrmRequest['axes'];
@@ -91,7 +93,8 @@ const session: Middleware = {
     return request;
   },
   onResponse({ response, schemaPath }) {
-    if (response.status === 401 && schemaPath !== '/v1/session') onUnauthorized?.();
+    // The login and its second step answer 401 for a wrong password or code: that is no expired session.
+    if (response.status === 401 && schemaPath !== '/v1/session' && !schemaPath.startsWith('/v1/session/')) onUnauthorized?.();
   },
 };
 
@@ -187,7 +190,8 @@ export async function apiFetch<T>(
 
 export const api = {
   me: (): Promise<Me> => unwrap(client.GET('/v1/me')),
-  login: (tenant: string, email: string, password: string): Promise<Me> => unwrap(client.POST('/v1/session', { body: { tenant, email, password } })),
+  /** A session (Me), or a challenge for the second factor (202: no session yet). */
+  login: (tenant: string, email: string, password: string): Promise<Me | LoginChallenge> => unwrap(client.POST('/v1/session', { body: { tenant, email, password } })),
   logout: async (): Promise<void> => {
     await unwrap(client.DELETE('/v1/session'));
   },

@@ -769,6 +769,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My open sessions, newest first (the current one marked)
+         * @description Only with the session cookie of the web UI (an API key has no sessions: 403).
+         */
+        get: operations["listMySessions"];
+        put?: never;
+        post?: never;
+        /**
+         * Sign out everywhere else (keep_current=true) or everywhere (keep_current=false)
+         * @description Only with the session cookie of the web UI (an API key has no sessions: 403). With keep_current=false the current session ends too and the cookie is cleared.
+         */
+        delete: operations["endMySessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign out one of my sessions
+         * @description Only with the session cookie of the web UI (an API key has no sessions: 403). Another user's session is a 404; an ended one of mine is a 204 again. Ending the current session also clears the cookie.
+         */
+        delete: operations["endMySession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My two-factor sign-in
+         * @description For a signed-in user (an API key is refused with 403).
+         */
+        get: operations["getOwnTwoFactor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/two-factor/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn my two-factor sign-in off
+         * @description Needs a current code or an unused recovery code (a wrong one is a 400). 409 when it is not on, or when the tenant requires it of your role.
+         */
+        post: operations["disableOwnTwoFactor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/two-factor/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace my recovery codes (the old ones stop working)
+         * @description Needs a current code (a wrong one is a 400); 409 when two-factor sign-in is not on.
+         */
+        post: operations["regenerateOwnRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/two-factor/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begin enrolling an authenticator app
+         * @description Answers a new secret (replacing an unconfirmed one) and its otpauth:// URI; confirm it with a code. Already on: 409 (turn it off first).
+         */
+        post: operations["beginOwnTotpEnrollment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/two-factor/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the authenticator app with a current code (turns two-factor sign-in on)
+         * @description A wrong code is a 400 (field `code`); no enrolment begun, or already on: 409. Answers the ten recovery codes, shown only here.
+         */
+        post: operations["confirmOwnTotpEnrollment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/views": {
         parameters: {
             query?: never;
@@ -1302,6 +1446,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/security/login-locks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's accounts with recent failed sign-in attempts, and the locked ones
+         * @description Admins only (scope identity:admin). Failures are counted per account (tenant + e-mail, known or not) and per client address; LOGIN_ACCOUNT_LOCK_AFTER failures in LOGIN_FAILURE_WINDOW_SECONDS lock the account for LOGIN_LOCK_SECONDS.
+         */
+        get: operations["listLoginLocks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/security/login-locks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlock an account: clear its failed attempts and its lock (idempotent)
+         * @description Admins only (scope identity:admin). Audited as `login.unlocked`. The client address's own count is not cleared.
+         */
+        delete: operations["unlockLogin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/security/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's sign-in policy
+         * @description Admins only (scope identity:admin).
+         */
+        get: operations["getSecurityPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the tenant's sign-in policy
+         * @description Admins only (scope identity:admin). Only the fields sent are changed; audited.
+         */
+        patch: operations["updateSecurityPolicy"];
+        trace?: never;
+    };
     "/v1/session": {
         parameters: {
             query?: never;
@@ -1311,10 +1519,53 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in (sets the session cookie) */
+        /**
+         * Log in (sets the session cookie)
+         * @description A right password opens a session (200, the cookie set) unless the user has two-factor sign-in, or the tenant requires it of their role: then 202 with a challenge and no cookie (`second_factor: code` — send a code; `enroll` — enrol an authenticator first).
+         */
         post: operations["login"];
         /** Log out (clears the session cookie) */
         delete: operations["logout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/enrollment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrol an authenticator app during a login the tenant requires it for
+         * @description For a 202 with `second_factor: enroll`: answers the secret to add to the app; then `POST /v1/session/second-factor` with its first code. A bad or expired challenge is a 401.
+         */
+        post: operations["beginLoginEnrollment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/second-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The login's second step: a code (sets the session cookie)
+         * @description After `POST /v1/session` answered 202: the challenge with a current code or a recovery code. A wrong code is a 401 and counts as a failed login (the same throttle, 429 with `retry_at`); a challenge takes five wrong codes, then the login starts again. For an enrolment challenge (`second_factor: enroll`), `POST /v1/session/enrollment` first; the first right code turns two-factor sign-in on and the answer carries the recovery codes once.
+         */
+        post: operations["loginSecondFactor"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1610,7 +1861,7 @@ export interface paths {
         put?: never;
         /**
          * Deactivate or reactivate a user
-         * @description Admins only (scope identity:admin). A deactivated user cannot log in and their sessions end at once (on this gateway replica at once; another replica trusts a credential it checked for at most AUTH_CACHE_TTL_MS); routing skips them. The last active admin cannot be deactivated (409).
+         * @description Admins only (scope identity:admin). A deactivated user cannot log in and their sessions end at once, on every gateway replica (SessionsEnded); routing skips them. The last active admin cannot be deactivated (409).
          */
         post: operations["setUserActivation"];
         delete?: never;
@@ -1633,6 +1884,50 @@ export interface paths {
          */
         put: operations["setUserAway"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/team/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's open sessions (admins)
+         * @description Admins only (scope identity:admin). Another tenant's user is a 404.
+         */
+        get: operations["listTeamUserSessions"];
+        put?: never;
+        post?: never;
+        /**
+         * End every session of a user (admins)
+         * @description Admins only (scope identity:admin). The user is signed out on every device at once (every gateway replica). Another tenant's user is a 404.
+         */
+        delete: operations["endTeamUserSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/team/users/{id}/two-factor/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a user's authenticator and recovery codes (a lost phone)
+         * @description Admins only (scope identity:admin). Their sessions end; if the tenant requires two-factor sign-in of their role, they enrol again at their next login.
+         */
+        post: operations["resetUserTwoFactor"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2227,8 +2522,8 @@ export interface components {
         /**
          * @description starts_at < ends_at, at most 24 h; a shift overlapping another of the same user is a 400
          * @example {
-         *       "ends_at": "2030-01-10T18:00:00+03:00",
-         *       "starts_at": "2030-01-10T09:00:00+03:00",
+         *       "ends_at": "2028-06-15T18:00:00+03:00",
+         *       "starts_at": "2028-06-15T09:00:00+03:00",
          *       "user_id": "01936f5e-1234-7abc-9abc-0123456789ab"
          *     }
          */
@@ -2242,7 +2537,7 @@ export interface components {
         };
         /**
          * @example {
-         *       "due_at": "2030-01-15T10:00:00+03:00",
+         *       "due_at": "2028-06-15T10:00:00+03:00",
          *       "remind_before_minutes": 15,
          *       "title": "Перезвонить клиенту"
          *     }
@@ -2326,6 +2621,15 @@ export interface components {
             items: components["schemas"]["Duplicate"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "challenge": "Xq3v9m0bW5yT2nH8kLpR4sJ6dF1gA7cE0uZiOoYwB2Q"
+         *     }
+         */
+        EnrollmentChallenge: {
+            /** @description The `challenge` of the login’s 202 answer */
+            challenge: string;
         };
         /**
          * @description Which of the form's own fields carry the name, phone, e-mail and message (tried before the built-in names of Tilda, Contact Form 7, Webflow…); a name may map to one target only
@@ -2472,6 +2776,35 @@ export interface components {
             /** @description Departments they head (needs the head_of_sales role) */
             headed_department_ids?: string[];
         };
+        /** @description An account (tenant + e-mail as typed at sign-in, whether or not it is a user) with failed sign-in attempts in the current window, or locked */
+        LoginLock: {
+            /**
+             * Format: uuid
+             * @description Pass to DELETE /v1/security/login-locks/{id} to unlock
+             */
+            id: string;
+            /**
+             * Format: idn-email
+             * @description Lower-cased, as typed at sign-in
+             */
+            email: string;
+            /** @description The active user with that e-mail; null when there is none */
+            user_id: string | null;
+            /** @description Failed attempts in the current window (LOGIN_FAILURE_WINDOW_SECONDS) */
+            failures: number;
+            last_failure_at: string | null;
+            /** @description The client address of the last failed attempt */
+            last_address: string | null;
+            locked: boolean;
+            /** @description While locked: when the lock ends by itself */
+            locked_until: string | null;
+        };
+        /** @description Locked accounts first, then by the last failure, newest first */
+        LoginLockList: {
+            items: components["schemas"]["LoginLock"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
         /** @description Who is calling: the user or API key and its tenant */
         Me: {
             /** Format: uuid */
@@ -2604,6 +2937,13 @@ export interface components {
                 code: string;
                 message: string;
             }[];
+            /**
+             * Format: date-time
+             * @description A 429 of a login lock or delay: when to try again (also as Retry-After, in seconds)
+             */
+            retry_at?: string;
+            /** @description With retry_at: `account_locked`, `address_locked` or `too_soon` */
+            reason?: string;
             /** @description One entry per invalid field */
             errors?: {
                 field: string;
@@ -2648,6 +2988,10 @@ export interface components {
         /** @description Public forms of the tenant, newest first */
         PublicFormList: {
             items: components["schemas"]["PublicForm"][];
+        };
+        RecoveryCodes: {
+            /** @description Ten single-use codes `xxxx-xxxx`, shown only in this answer (only their hashes are stored): keep them somewhere safe */
+            recovery_codes: string[];
         };
         /** @description An inbound request (a call, chat, e-mail, sign-up or web form) */
         Request: {
@@ -2989,6 +3333,38 @@ export interface components {
         SavedViewList: {
             items: components["schemas"]["SavedView"][];
         };
+        /** @description The password was right; the login needs a second factor before it opens a session */
+        SecondFactorChallenge: {
+            /**
+             * @description `code`: send a code (or a recovery code); `enroll`: the tenant requires two-factor sign-in of this role and the user has none yet — enrol first
+             * @enum {string}
+             */
+            second_factor: "code" | "enroll";
+            /** @description One-time; send it with the code to `POST /v1/session/second-factor` */
+            challenge: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /**
+         * @description The login's second step: the challenge and a current code or a recovery code (exactly one of them)
+         * @example {
+         *       "challenge": "Xq3v9m0bW5yT2nH8kLpR4sJ6dF1gA7cE0uZiOoYwB2Q",
+         *       "code": "123456"
+         *     }
+         */
+        SecondFactorLogin: {
+            /** @description The `challenge` of the login’s 202 answer */
+            challenge: string;
+            /** @description The 6 digits the authenticator app shows now */
+            code?: string;
+            /** @description One of the recovery codes, `xxxx-xxxx` (single use) */
+            recovery_code?: string;
+        } & (unknown | unknown);
+        /** @description The tenant's sign-in policy */
+        SecurityPolicy: {
+            /** @description Admins and heads of sales sign in with a second factor (those without one enrol at their next login) */
+            require_second_factor_for_privileged: boolean;
+        };
         /**
          * @description Log-in credentials of a user of a tenant
          * @example {
@@ -3004,11 +3380,57 @@ export interface components {
             email: string;
             password: string;
         };
+        /** @description An open session (signed in, not ended, not past its absolute or idle end) */
+        SessionInfo: {
+            /**
+             * Format: uuid
+             * @description The session id (never its token)
+             */
+            id: string;
+            /** Format: uuid */
+            user_id: string;
+            /**
+             * Format: date-time
+             * @description When it was opened (the login)
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Its last request, to the minute
+             */
+            last_seen_at: string;
+            /**
+             * Format: date-time
+             * @description The absolute end (SESSION_ABSOLUTE_HOURS after the login)
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @description It ends then unless used before (SESSION_IDLE_MINUTES after the last request)
+             */
+            idle_expires_at: string;
+            /** @description The client address it was opened from ('' when unknown) */
+            address: string;
+            /** @description The User-Agent it was opened with ('' when none) */
+            user_agent: string;
+            /** @description Opened with a second factor */
+            second_factor: boolean;
+            /** @description The session of this call */
+            current: boolean;
+        };
+        /** @description Open sessions, newest first (at most 100) */
+        SessionList: {
+            items: components["schemas"]["SessionInfo"][];
+        };
+        SessionsEnded: {
+            /** @description How many sessions this call ended */
+            ended: number;
+        };
         /**
          * @description Away (until a time, or until cleared) or back. Routing skips away employees.
          * @example {
          *       "away": true,
-         *       "until": "2030-01-10T09:00:00+03:00"
+         *       "until": "2028-06-15T09:00:00+03:00"
          *     }
          * @example {
          *       "away": false
@@ -3047,6 +3469,26 @@ export interface components {
         /** @description Shifts overlapping the interval asked for */
         ShiftList: {
             items: components["schemas"]["Shift"][];
+        };
+        /** @description Who signed in (as `Me`), and the ten recovery codes once when an enrolment completed at this login ([] otherwise) */
+        SignedIn: {
+            /** Format: uuid */
+            tenant_id: string;
+            tenant_slug: string;
+            locale: string;
+            /** @description The tenant's IANA time zone, e.g. `Europe/Moscow` (reports count days in it; show times in it) */
+            time_zone: string;
+            /** Format: uuid */
+            subject_id: string;
+            /** @enum {string} */
+            kind: "user" | "api_key";
+            display_name: string;
+            /** @description Lower-cased; '' when none */
+            email: string;
+            roles: string[];
+            scopes: string[];
+            /** @description Ten single-use codes `xxxx-xxxx`, shown only in this answer (only their hashes are stored): keep them somewhere safe */
+            recovery_codes: string[];
         };
         /**
          * @description The mapping, and whether to only report (dry run: counts and invalid rows, nothing written)
@@ -3217,6 +3659,22 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
+        TotpCode: {
+            /** @description The 6 digits the authenticator app shows now */
+            code: string;
+        };
+        /** @description A TOTP secret being enrolled (SHA-1, 6 digits, 30 s), shown once: add it to an authenticator app, then confirm with a code */
+        TotpEnrollment: {
+            /** @description Base32 */
+            secret: string;
+            /** @description otpauth://totp/… (for a QR code) */
+            otpauth_uri: string;
+        };
+        /**
          * @description Move a request along its lifecycle. `trash` needs `trash_reason` (and `trash_note` for `other`), `deferred` a future `revisit_at`, `converted` a `deal_id`, `attached` a `deal_id` or `client_card_id`, `assigned` an `assignee_id`. An illegal move is a 409 with `state` and `allowed`.
          * @example {
          *       "reason": "реклама",
@@ -3224,7 +3682,7 @@ export interface components {
          *       "trash_reason": "spam"
          *     }
          * @example {
-         *       "revisit_at": "2030-01-15T10:00:00+03:00",
+         *       "revisit_at": "2028-06-15T10:00:00+03:00",
          *       "to": "deferred"
          *     }
          */
@@ -3249,6 +3707,31 @@ export interface components {
             assignee_id?: string;
             /** @description Optimistic concurrency when `If-Match` is not sent: the change applies only while the request is still at this `version` (else 412 with `current`) */
             expected_version?: number;
+        };
+        /**
+         * @description A current code or one of the recovery codes (exactly one of them)
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
+        TwoFactorProof: {
+            /** @description The 6 digits the authenticator app shows now */
+            code?: string;
+            /** @description One of the recovery codes, `xxxx-xxxx` (single use) */
+            recovery_code?: string;
+        } & (unknown | unknown);
+        /** @description A user's two-factor sign-in (TOTP, RFC 6238) and recovery codes */
+        TwoFactorState: {
+            /** @description Sign-in asks for a code after the password */
+            enabled: boolean;
+            /** Format: date-time */
+            enabled_at: string | null;
+            /** @description Unused recovery codes */
+            recovery_codes_left: number;
+            /** @description The tenant requires it of this user's role (it cannot be turned off) */
+            required: boolean;
+            /** @description An enrolment was begun and not confirmed yet */
+            pending: boolean;
         };
         /**
          * @description Only the fields sent change; null clears the owner or agent. Every change is in the card’s history.
@@ -3333,7 +3816,15 @@ export interface components {
         };
         /**
          * @example {
-         *       "due_at": "2030-01-16T10:00:00+03:00"
+         *       "require_second_factor_for_privileged": true
+         *     }
+         */
+        UpdateSecurityPolicy: {
+            require_second_factor_for_privileged?: boolean;
+        };
+        /**
+         * @example {
+         *       "due_at": "2028-06-16T10:00:00+03:00"
          *     }
          */
         UpdateTask: {
@@ -3508,6 +3999,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -3606,6 +4101,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -3693,6 +4192,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -3778,6 +4281,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -3860,6 +4367,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -3942,6 +4453,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4024,6 +4539,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4111,6 +4630,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4229,6 +4752,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4316,6 +4843,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4434,6 +4965,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4521,6 +5056,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4639,6 +5178,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4730,6 +5273,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4812,6 +5359,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -4935,6 +5486,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5022,6 +5577,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5140,6 +5699,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5259,6 +5822,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5347,6 +5914,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5431,6 +6002,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5563,6 +6138,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5656,6 +6235,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5743,6 +6326,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5861,6 +6448,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -5948,6 +6539,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6066,6 +6661,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6163,6 +6762,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6282,6 +6885,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6373,6 +6980,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6464,6 +7075,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6545,6 +7160,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6641,6 +7260,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6722,6 +7345,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6803,6 +7430,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6884,6 +7515,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -6965,6 +7600,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7046,6 +7685,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7127,6 +7770,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7336,6 +7983,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7416,6 +8067,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7520,6 +8175,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7607,6 +8266,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7725,6 +8388,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7821,6 +8488,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -7912,6 +8583,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8030,6 +8705,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8122,6 +8801,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8180,6 +8863,737 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMySessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The open sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endMySessions: {
+        parameters: {
+            query: {
+                /** @description true: keep this session (sign out elsewhere); false: end it too */
+                keep_current: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many sessions ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsEnded"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endMySession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOwnTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorState"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableOwnTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TwoFactorProof"];
+            };
+        };
+        responses: {
+            /** @description The state after */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorState"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateOwnRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCode"];
+            };
+        };
+        responses: {
+            /** @description The new codes, shown only here */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    beginOwnTotpEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret, shown once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrollment"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmOwnTotpEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCode"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8247,6 +9661,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8354,6 +9772,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8472,6 +9894,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8557,6 +9983,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8624,6 +10054,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8742,6 +10176,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8838,6 +10276,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -8905,6 +10347,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9003,6 +10449,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9112,6 +10562,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9196,6 +10650,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9301,6 +10759,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9415,6 +10877,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9513,6 +10979,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9611,6 +11081,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9712,6 +11186,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9788,6 +11266,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -9877,6 +11359,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10009,6 +11495,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10141,6 +11631,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10273,6 +11767,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10360,6 +11858,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10469,6 +11971,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10601,6 +12107,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10688,6 +12198,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10820,6 +12334,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -10918,6 +12436,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11025,6 +12547,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11103,6 +12629,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11191,6 +12721,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11279,6 +12813,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11398,6 +12936,360 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listLoginLocks: {
+        parameters: {
+            query?: {
+                /** @description Only the locked accounts */
+                locked_only?: boolean;
+                limit?: number;
+                /** @description The next_cursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of accounts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginLockList"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unlockLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account, unlocked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginLock"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSecurityPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityPolicy"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateSecurityPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSecurityPolicy"];
+            };
+        };
+        responses: {
+            /** @description The policy after */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityPolicy"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11450,6 +13342,15 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            /** @description The password was right and a second factor is needed: no cookie yet; continue with `POST /v1/session/second-factor` */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecondFactorChallenge"];
+                };
+            };
             /** @description Invalid input (the problem lists each invalid field) */
             400: {
                 headers: {
@@ -11480,6 +13381,21 @@ export interface operations {
             /** @description The body is not of a supported content type */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11543,6 +13459,192 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    beginLoginEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollmentChallenge"];
+            };
+        };
+        responses: {
+            /** @description The secret, shown once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrollment"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    loginSecondFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorLogin"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the session cookie is set */
+            200: {
+                headers: {
+                    /** @description crm_session=…; HttpOnly; SameSite=Lax */
+                    "set-cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedIn"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11632,6 +13734,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11766,6 +13872,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11855,6 +13965,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -11940,6 +14054,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12072,6 +14190,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12183,6 +14305,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12250,6 +14376,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12359,6 +14489,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12446,6 +14580,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12564,6 +14702,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12673,6 +14815,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12791,6 +14937,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12869,6 +15019,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -12976,6 +15130,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13094,6 +15252,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13173,6 +15335,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13256,6 +15422,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13372,6 +15542,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13457,6 +15631,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13543,6 +15721,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13630,6 +15812,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13748,6 +15934,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13866,6 +16056,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -13975,6 +16169,283 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTeamUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The open sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    endTeamUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many sessions ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsEnded"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resetUserTwoFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Their state after */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorState"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -14042,6 +16513,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;
@@ -14140,6 +16615,10 @@ export interface operations {
             /** @description Too many requests; retry after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
                     /** @description Seconds to wait */
                     "retry-after"?: number;
                     [name: string]: unknown;

@@ -11,6 +11,7 @@ import { ErrorMessage } from '../../components/ErrorMessage';
 import { navigate, useLocation } from '../../router';
 import { ListFoot, SearchBox, usePaged } from '../contacts/common';
 import { ROLES, teamApi, type RoleName, type TeamDepartment, type TeamUser } from './api';
+import { sessionsApi } from '../security/sessions-api';
 import { Checkboxes, ConfirmButton, CopyButton, hasStoredDraft, SettingsFrame, useAccess, useDepartments, useStoredDraft, useTeamI18n, violationOf, violations, type Access } from './common';
 import { isoToWall, wallToIso } from './zone';
 
@@ -173,6 +174,20 @@ function UserRow({ user, me, access, departments, byId, onChanged }: { user: Tea
                   disabled={busy}
                   onConfirm={() => act(() => teamApi.setActive(user.id, !user.active))}
                   testId={user.active ? 'user-deactivate' : 'user-reactivate'}
+                />
+              )}
+              {access.admin && user.active && user.id !== me.subject_id && (
+                <ConfirmButton
+                  label={t('security.sessions.adminEnd')}
+                  confirmLabel={t('security.sessions.adminEndConfirm', { name: user.display_name || user.email })}
+                  disabled={busy}
+                  onConfirm={() =>
+                    act(async () => {
+                      await sessionsApi.endUser(user.id);
+                      return user;
+                    })
+                  }
+                  testId="user-end-sessions"
                 />
               )}
             </div>
