@@ -299,8 +299,12 @@ describe('team settings UI (Chromium, real platform)', () => {
     await page.getByTestId('audit-target').selectOption('api_key');
     await page.waitForURL(/target=api_key/);
     // The filtered page replaces the whole list (the server filters; rows of other kinds go away).
+    // A function, not a string: the UI's CSP has no 'unsafe-eval', and a string predicate is evaluated with eval.
     await page.waitForFunction(
-      `(() => { const rows = [...document.querySelectorAll('[data-testid="audit-row"]')]; return rows.length > 0 && rows.every((r) => r.getAttribute('data-target-kind') === 'api_key'); })()`,
+      () => {
+        const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
+        return rows.length > 0 && rows.every((r) => r.getAttribute('data-target-kind') === 'api_key');
+      },
       undefined,
       { timeout: 15_000 },
     );

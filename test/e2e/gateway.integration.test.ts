@@ -216,12 +216,13 @@ describe('gateway → identity, intake', () => {
   });
 
   it('limits calls per credential with 429 and Retry-After', async () => {
-    // startPlatform's gateway allows 300 calls per credential per minute; a fresh key spends them.
+    // startPlatform's gateway allows 300 calls per credential per minute; a fresh key spends them. The
+    // windows are aligned to the minute: 700 calls reach 429 even when a minute ends among them.
     const admin = createClient(IdentityServiceService, { address: platform.identityAddr });
     const key = await admin.createApiKey({ name: 'greedy', scopes: ['requests:read'] }, { tenantId: tenants.b.id, callerId: 'e2e', callerKind: 'service' });
     admin.close();
     let limited: Awaited<ReturnType<typeof api>> | undefined;
-    for (let i = 0; i < 400 && !limited; i += 50) {
+    for (let i = 0; i < 700 && !limited; i += 50) {
       const batch = await Promise.all(Array.from({ length: 50 }, () => api('/v1/me', { key: key.secret })));
       limited = batch.find((r) => r.status === 429);
     }

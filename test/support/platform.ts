@@ -74,6 +74,8 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     BODY_LIMIT_BYTES: '16384',
     FORM_RATE_PER_IP: '1000',
     API_RATE_PER_CREDENTIAL: '300',
+    // Every test logs in from 127.0.0.1 (rate-limits.integration.test.ts sets its own small limit).
+    LOGIN_RATE_PER_IP: '1000',
     AUTH_CACHE_TTL_MS: '0',
     // Tests send bursts (50 at once) to check other limits, and the services share the test's event loop
     // (a slow moment of theirs is not the gateway's overload); admission has its own test (overload).
@@ -113,11 +115,10 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     tenants,
     stop: async () => {
       await gateway.stop();
-      await reporting?.stop();
-      await intake.stop();
-      await contacts.stop();
+      // The services share nothing but identity (intake asks it), so they stop together, identity last.
+      await Promise.all([reporting?.stop(), intake.stop(), contacts.stop()]);
       await identity.stop();
-      for (const d of dbs) await d.drop();
+      await Promise.all(dbs.map((d) => d.drop()));
       if (reporting) await dropClickHouseDatabase(urls.clickhouseUrl, chDatabase).catch(() => undefined);
     },
   };
