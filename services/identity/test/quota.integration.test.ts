@@ -3,57 +3,26 @@
  * database): the shared fixed-window counters behind the gateway's rate limits. Exact under concurrency,
  * partial grants at the edge, windows aligned to the epoch, validation, who may call, and the sweep.
  */
-import { SecurityServiceService } from '@crm/contracts/crm/identity/v1/security';
-import { parseConfig } from '@crm/config';
-import { createClient, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
-import type { RunningService } from '@crm/service';
-import { createTestDatabase, stackUrls, uniqueName, type TestDatabase } from '@crm/testing';
-import { identityEnv, startIdentity } from '../src/app';
+import { status, type TenantContext } from '@crm/grpc';
+import { uniqueName } from '@crm/testing';
+import { failure, startIdentityHarness, violationFields, type IdentityHarness } from './harness';
 import { Quotas } from '../src/security/quota';
 
 const gateway: TenantContext = { tenantId: 'platform', callerId: 'gateway', callerKind: 'service' };
 const TENANT = '0193a4b2-0000-7000-8000-000000000009';
 const USER = '0193a4b2-0000-7000-8000-00000000000a';
 
-let db: TestDatabase;
-let svc: RunningService;
-let security: PromiseClient<typeof SecurityServiceService>;
+let h: IdentityHarness;
+let security: IdentityHarness['security'];
 
 beforeAll(async () => {
-  db = await createTestDatabase('identity_quota');
-  const env = parseConfig(identityEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: `.${uniqueName('x')}`,
-  });
-  svc = await startIdentity(env);
-  security = createClient(SecurityServiceService, { address: `127.0.0.1:${svc.grpc.port}`, maxInFlight: 10_000 });
+  h = await startIdentityHarness('quota', {}, { maxInFlight: 10_000 });
+  ({ security } = h);
 });
 
-afterAll(async () => {
-  security?.close();
-  await svc?.stop();
-  await db?.drop();
-});
+afterAll(() => h?.stop());
 
-async function failure(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function violationFields(err: ServiceError): string[] {
-  const raw = err.metadata.get('x-error-violations')[0];
-  return raw ? (JSON.parse(raw.toString()) as { field: string }[]).map((v) => v.field) : [];
-}
-
-const sql = <T>(query: string, params: unknown[] = []) => svc.orm!.em.getConnection().execute<T[]>(query, params);
+const sql = <T>(query: string, params: unknown[] = []) => h.sql<T>(query, params);
 const consume = (key: string, windowSeconds: number, limit: number, want: number, ctx = gateway) => security.consumeQuota({ key, windowSeconds, limit, want }, ctx);
 
 describe('ConsumeQuota', () => {
@@ -149,7 +118,7 @@ describe('ConsumeQuota', () => {
     const old = uniqueName('old');
     const live = uniqueName('live');
     await sql("INSERT INTO rate_quotas (key, window_start, used) VALUES (?, now() - interval '61 minutes', 5), (?, now() - interval '59 minutes', 5)", [old, live]);
-    const quotas = new Quotas({ orm: svc.orm!, logger: { warn: () => undefined } as never, env: {} as never });
+    const quotas = new Quotas({ orm: h.svc.orm!, logger: { warn: () => undefined } as never, env: {} as never });
     try {
       expect(await quotas.sweep()).toBeGreaterThanOrEqual(1);
     } finally {

@@ -5,80 +5,33 @@
  * submissions of one code, the tenant's policy (enrolment at login, disable refused), an admin's reset and
  * its cross-tenant 404, the secret sealed at rest, and malformed input. Codes are computed with otpauth.
  */
-import { IdentityServiceService, Role, SecondFactorStep, type Tenant, type User } from '@crm/contracts/crm/identity/v1/identity';
-import { SecurityServiceService } from '@crm/contracts/crm/identity/v1/security';
-import { parseConfig } from '@crm/config';
-import { createClient, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
-import type { RunningService } from '@crm/service';
-import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
+import { Role, SecondFactorStep, type Tenant, type User } from '@crm/contracts/crm/identity/v1/identity';
+import { status } from '@crm/grpc';
 import { createHash, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import { identityEnv, startIdentity } from '../src/app';
+import { failure, MISSING, PASSWORD, platform, serviceFor, startIdentityHarness, userFor, type IdentityHarness } from './harness';
 
-const platform: TenantContext = { tenantId: 'platform', callerId: 'gateway', callerKind: 'service' };
-const serviceFor = (tenant: Tenant): TenantContext => ({ tenantId: tenant.id, callerId: 'bootstrap', callerKind: 'service' });
-const userFor = (tenant: Tenant, user: { id: string }): TenantContext => ({ tenantId: tenant.id, callerId: user.id, callerKind: 'user' });
-const PASSWORD = 's3cret-passw0rd';
-const MISSING = '0193a4b2-0000-7000-8000-000000000001';
 
-let db: TestDatabase;
-let svc: RunningService;
-let identity: PromiseClient<typeof IdentityServiceService>;
-let security: PromiseClient<typeof SecurityServiceService>;
+let h: IdentityHarness;
+let identity: IdentityHarness['identity'];
+let security: IdentityHarness['security'];
 
 beforeAll(async () => {
-  db = await createTestDatabase('identity_mfa');
-  const suffix = `.${uniqueName('m')}`;
-  await createRunTopics(kafkaFor(stackUrls().kafkaBrokers, testLogger('mfa')), suffix);
-  const env = parseConfig(identityEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: suffix,
+  h = await startIdentityHarness('mfa', {
     // The throttle stays out of the way (its own test covers delays and locks); failures are still counted.
     LOGIN_DELAY_AFTER: '1000',
     LOGIN_ACCOUNT_LOCK_AFTER: '1000',
     LOGIN_ADDRESS_LOCK_AFTER: '100000',
     IDENTITY_SECRET_KEY: randomBytes(32).toString('base64'),
   });
-  svc = await startIdentity(env);
-  const address = `127.0.0.1:${svc.grpc.port}`;
-  identity = createClient(IdentityServiceService, { address });
-  security = createClient(SecurityServiceService, { address });
+  ({ identity, security } = h);
 });
 
-afterAll(async () => {
-  identity?.close();
-  security?.close();
-  await svc?.stop();
-  await db?.drop();
-});
+afterAll(() => h?.stop());
 
-async function failure(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> {
-  return svc.orm!.em.getConnection().execute<T[]>(query, params);
-}
-
-async function newTenant(): Promise<Tenant> {
-  const slug = uniqueName('t').replace(/_/g, '-');
-  const { tenant } = await identity.createTenant({ name: `Tenant ${slug}`, slug, locale: 'en' }, platform);
-  return tenant!;
-}
-
-async function newUser(tenant: Tenant, roles: Role[]): Promise<User> {
-  const { user } = await identity.createUser({ email: `${uniqueName('u')}@example.com`, displayName: 'Anna Smirnova', password: PASSWORD, roles }, serviceFor(tenant));
-  return user!;
-}
+const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => h.sql<T>(query, params);
+const newTenant = () => h.newTenant();
+const newUser = (tenant: Tenant, roles: Role[]) => h.newUser(tenant, roles);
 
 /** The code of `secret` `steps` periods from now (the server accepts the current step ±1). */
 function codeOf(secret: string, steps = 0): string {

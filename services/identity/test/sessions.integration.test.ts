@@ -6,80 +6,31 @@
  * malformed, foreign and cross-tenant ids.
  */
 import { SessionsEnded } from '@crm/contracts/crm/identity/events/v1/session_events';
-import { IdentityServiceService, Role, type Tenant, type User } from '@crm/contracts/crm/identity/v1/identity';
-import { SecurityServiceService } from '@crm/contracts/crm/identity/v1/security';
-import { TeamServiceService } from '@crm/contracts/crm/identity/v1/team';
-import { parseConfig } from '@crm/config';
-import { createClient, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
-import type { RunningService } from '@crm/service';
-import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
-import { identityEnv, startIdentity } from '../src/app';
+import { Role, type Tenant, type User } from '@crm/contracts/crm/identity/v1/identity';
+import { status } from '@crm/grpc';
+import { failure, MISSING, PASSWORD, platform, serviceFor, startIdentityHarness, userFor, type IdentityHarness } from './harness';
 
-const platform: TenantContext = { tenantId: 'platform', callerId: 'gateway', callerKind: 'service' };
-const serviceFor = (tenant: Tenant): TenantContext => ({ tenantId: tenant.id, callerId: 'bootstrap', callerKind: 'service' });
-const userFor = (tenant: Tenant, user: { id: string }): TenantContext => ({ tenantId: tenant.id, callerId: user.id, callerKind: 'user' });
-const PASSWORD = 's3cret-passw0rd';
-const MISSING = '0193a4b2-0000-7000-8000-000000000001';
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
 const IDLE_MINUTES = 30;
 
-let db: TestDatabase;
-let svc: RunningService;
-let identity: PromiseClient<typeof IdentityServiceService>;
-let security: PromiseClient<typeof SecurityServiceService>;
-let team: PromiseClient<typeof TeamServiceService>;
+let h: IdentityHarness;
+let identity: IdentityHarness['identity'];
+let security: IdentityHarness['security'];
+let team: IdentityHarness['team'];
 
 beforeAll(async () => {
-  db = await createTestDatabase('identity_sessions');
-  const suffix = `.${uniqueName('s')}`;
-  await createRunTopics(kafkaFor(stackUrls().kafkaBrokers, testLogger('sessions')), suffix);
-  const env = parseConfig(identityEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: suffix,
+  h = await startIdentityHarness('sessions', {
     SESSION_IDLE_MINUTES: String(IDLE_MINUTES),
     SESSION_ABSOLUTE_HOURS: '12',
   });
-  svc = await startIdentity(env);
-  const address = `127.0.0.1:${svc.grpc.port}`;
-  identity = createClient(IdentityServiceService, { address });
-  security = createClient(SecurityServiceService, { address });
-  team = createClient(TeamServiceService, { address });
+  ({ identity, security, team } = h);
 });
 
-afterAll(async () => {
-  identity?.close();
-  security?.close();
-  team?.close();
-  await svc?.stop();
-  await db?.drop();
-});
+afterAll(() => h?.stop());
 
-async function failure(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> {
-  return svc.orm!.em.getConnection().execute<T[]>(query, params);
-}
-
-async function newTenant(): Promise<Tenant> {
-  const slug = uniqueName('t').replace(/_/g, '-');
-  return (await identity.createTenant({ name: `Tenant ${slug}`, slug, locale: 'ru', timeZone: 'Europe/Moscow' }, platform)).tenant!;
-}
-
-async function newUser(tenant: Tenant, roles: Role[] = [Role.ROLE_SELLER]): Promise<User> {
-  const email = `${uniqueName('u')}@example.com`;
-  return (await identity.createUser({ email, displayName: 'Anna', password: PASSWORD, roles }, serviceFor(tenant))).user!;
-}
+const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => h.sql<T>(query, params);
+const newTenant = () => h.newTenant({ locale: 'ru', timeZone: 'Europe/Moscow' });
+const newUser = (tenant: Tenant, roles: Role[] = [Role.ROLE_SELLER]) => h.newUser(tenant, roles, { displayName: 'Anna' });
 
 async function login(tenant: Tenant, user: User, address = '203.0.113.7', userAgent = FIREFOX) {
   const res = await identity.login({ tenantSlug: tenant.slug, email: user.email, password: PASSWORD, clientAddress: address, userAgent }, platform);

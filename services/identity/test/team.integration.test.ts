@@ -3,20 +3,12 @@
  * database): invites, activation, away, departments with schedules and SLAs, projects, shifts, the
  * roster routing reads, the audit log, and who may do what — across two tenants.
  */
-import { IdentityServiceService, Role, type Tenant, type User } from '@crm/contracts/crm/identity/v1/identity';
-import { DepartmentKind, TeamServiceService, type TeamDepartment, type WorkSchedule } from '@crm/contracts/crm/identity/v1/team';
-import { parseConfig } from '@crm/config';
-import { createClient, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
-import type { RunningService } from '@crm/service';
-import { createTestDatabase, stackUrls, uniqueName, type TestDatabase } from '@crm/testing';
+import { Role, type Tenant, type User } from '@crm/contracts/crm/identity/v1/identity';
+import { DepartmentKind, type TeamDepartment, type WorkSchedule } from '@crm/contracts/crm/identity/v1/team';
+import { status, type TenantContext } from '@crm/grpc';
+import { uniqueName } from '@crm/testing';
 import { createHash } from 'node:crypto';
-import { identityEnv, startIdentity } from '../src/app';
-
-const platform: TenantContext = { tenantId: 'platform', callerId: 'gateway', callerKind: 'service' };
-const serviceFor = (tenant: Tenant): TenantContext => ({ tenantId: tenant.id, callerId: 'bootstrap', callerKind: 'service' });
-const userFor = (tenant: Tenant, user: { id: string }): TenantContext => ({ tenantId: tenant.id, callerId: user.id, callerKind: 'user' });
-const PASSWORD = 's3cret-passw0rd';
-const MISSING = '0193a4b2-0000-7000-8000-000000000001';
+import { failure, MISSING, PASSWORD, platform, serviceFor, startIdentityHarness, userFor, violationFields, type IdentityHarness } from './harness';
 
 /** Moscow, Monday–Friday 09:00–18:00. */
 const MOSCOW_HOURS: WorkSchedule = {
@@ -27,47 +19,16 @@ const MOSCOW_HOURS: WorkSchedule = {
 // Tuesday 2026-12-01: 10:00 UTC is 13:00 in Moscow.
 const TUE_1300_MSK = '2026-12-01T10:00:00Z';
 
-let db: TestDatabase;
-let svc: RunningService;
-let identity: PromiseClient<typeof IdentityServiceService>;
-let team: PromiseClient<typeof TeamServiceService>;
+let h: IdentityHarness;
+let identity: IdentityHarness['identity'];
+let team: IdentityHarness['team'];
 
 beforeAll(async () => {
-  db = await createTestDatabase('identity_team');
-  const env = parseConfig(identityEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: `.${uniqueName('x')}`,
-  });
-  svc = await startIdentity(env);
-  const address = `127.0.0.1:${svc.grpc.port}`;
-  identity = createClient(IdentityServiceService, { address });
-  team = createClient(TeamServiceService, { address });
+  h = await startIdentityHarness('team');
+  ({ identity, team } = h);
 });
 
-afterAll(async () => {
-  identity?.close();
-  team?.close();
-  await svc?.stop();
-  await db?.drop();
-});
-
-async function failure(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function violationFields(err: ServiceError): string[] {
-  const raw = err.metadata.get('x-error-violations')[0];
-  return raw ? (JSON.parse(raw.toString()) as { field: string }[]).map((v) => v.field) : [];
-}
+afterAll(() => h?.stop());
 
 /** Fails with INVALID_ARGUMENT naming `field`. */
 async function invalid(call: Promise<unknown>, field: string): Promise<void> {
@@ -79,9 +40,7 @@ async function code(call: Promise<unknown>): Promise<number> {
   return (await failure(call)).code;
 }
 
-async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> {
-  return svc.orm!.em.getConnection().execute<T[]>(query, params);
-}
+const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => h.sql<T>(query, params);
 
 /** Row counts of every table (and a fingerprint of users and departments) to prove a refused write left nothing. */
 async function snapshot(): Promise<Record<string, unknown>> {
@@ -93,15 +52,8 @@ async function snapshot(): Promise<Record<string, unknown>> {
   return out;
 }
 
-async function newTenant(timeZone = 'Europe/Moscow'): Promise<Tenant> {
-  const slug = uniqueName('t').replace(/_/g, '-');
-  return (await identity.createTenant({ name: `Tenant ${slug}`, slug, locale: 'ru', timeZone }, platform)).tenant!;
-}
-
-async function newUser(tenant: Tenant, roles: Role[], name = 'Ivan Petrov'): Promise<User> {
-  const email = `${uniqueName('u')}@example.com`;
-  return (await identity.createUser({ email, displayName: name, password: PASSWORD, roles }, serviceFor(tenant))).user!;
-}
+const newTenant = (timeZone = 'Europe/Moscow') => h.newTenant({ locale: 'ru', timeZone });
+const newUser = (tenant: Tenant, roles: Role[], name = 'Ivan Petrov') => h.newUser(tenant, roles, { displayName: name });
 
 interface Org {
   tenant: Tenant;

@@ -6,40 +6,22 @@
  * many accounts locks the address; 20 concurrent failures are all counted and start one lock; an admin
  * lists and unlocks (cross-tenant NOT_FOUND, non-admin PERMISSION_DENIED, malformed cursor/page size).
  */
-import { IdentityServiceService, Role, type Tenant, type User } from '@crm/contracts/crm/identity/v1/identity';
-import { SecurityServiceService } from '@crm/contracts/crm/identity/v1/security';
-import { parseConfig } from '@crm/config';
-import { createClient, status, type PromiseClient, type ServiceError, type TenantContext } from '@crm/grpc';
-import type { RunningService } from '@crm/service';
-import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
-import { identityEnv, startIdentity } from '../src/app';
+import { Role, type Tenant } from '@crm/contracts/crm/identity/v1/identity';
+import { status, type ServiceError } from '@crm/grpc';
+import { uniqueName } from '@crm/testing';
+import { failure, MISSING, PASSWORD, platform, startIdentityHarness, userFor, type IdentityHarness } from './harness';
 
-const platform: TenantContext = { tenantId: 'platform', callerId: 'gateway', callerKind: 'service' };
-const serviceFor = (tenant: Tenant): TenantContext => ({ tenantId: tenant.id, callerId: 'bootstrap', callerKind: 'service' });
-const userFor = (tenant: Tenant, user: { id: string }): TenantContext => ({ tenantId: tenant.id, callerId: user.id, callerKind: 'user' });
-const PASSWORD = 's3cret-passw0rd';
 const LOCK_SECONDS = 3;
 const ACCOUNT_LOCK_AFTER = 10;
 const ADDRESS_LOCK_AFTER = 30;
 const DELAY_MAX_MS = 200;
-const MISSING = '0193a4b2-0000-7000-8000-000000000001';
 
-let db: TestDatabase;
-let svc: RunningService;
-let identity: PromiseClient<typeof IdentityServiceService>;
-let security: PromiseClient<typeof SecurityServiceService>;
+let h: IdentityHarness;
+let identity: IdentityHarness['identity'];
+let security: IdentityHarness['security'];
 
 beforeAll(async () => {
-  db = await createTestDatabase('identity_throttle');
-  const suffix = `.${uniqueName('th')}`;
-  await createRunTopics(kafkaFor(stackUrls().kafkaBrokers, testLogger('throttle')), suffix);
-  const env = parseConfig(identityEnv, {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    TOPIC_SUFFIX: suffix,
+  h = await startIdentityHarness('throttle', {
     LOGIN_DELAY_AFTER: '3',
     LOGIN_DELAY_BASE_MS: '50',
     LOGIN_DELAY_MAX_MS: String(DELAY_MAX_MS),
@@ -47,44 +29,15 @@ beforeAll(async () => {
     LOGIN_ADDRESS_LOCK_AFTER: String(ADDRESS_LOCK_AFTER),
     LOGIN_LOCK_SECONDS: String(LOCK_SECONDS),
   });
-  svc = await startIdentity(env);
-  const address = `127.0.0.1:${svc.grpc.port}`;
-  identity = createClient(IdentityServiceService, { address });
-  security = createClient(SecurityServiceService, { address });
+  ({ identity, security } = h);
 });
 
-afterAll(async () => {
-  identity?.close();
-  security?.close();
-  await svc?.stop();
-  await db?.drop();
-});
+afterAll(() => h?.stop());
 
+const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => h.sql<T>(query, params);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function failure(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> {
-  return svc.orm!.em.getConnection().execute<T[]>(query, params);
-}
-
-async function newTenant(): Promise<Tenant> {
-  const slug = uniqueName('t').replace(/_/g, '-');
-  const { tenant } = await identity.createTenant({ name: `Tenant ${slug}`, slug, locale: 'en' }, platform);
-  return tenant!;
-}
-
-async function newUser(tenant: Tenant, roles: Role[] = [Role.ROLE_SELLER]): Promise<User> {
-  const { user } = await identity.createUser({ email: `${uniqueName('u')}@example.com`, displayName: 'Anna Smirnova', password: PASSWORD, roles }, serviceFor(tenant));
-  return user!;
-}
+const newTenant = () => h.newTenant();
+const newUser = (tenant: Tenant, roles: Role[] = [Role.ROLE_SELLER]) => h.newUser(tenant, roles);
 
 /** What a login answered, reduced to what a client sees: code, message, reason and retry_at. */
 interface Answer {
