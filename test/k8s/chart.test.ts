@@ -230,6 +230,8 @@ describe('charts/crm with values-dev.yaml', () => {
     expect(secret.stringData['identity-database-url']).toBe(`postgres://postgres:${pg}@crm-postgres:5432/crm_identity`);
     expect(secret.stringData['intake-database-url']).toBe(`postgres://postgres:${pg}@crm-postgres:5432/crm_intake`);
     expect(secret.stringData['clickhouse-url']).toMatch(/^http:\/\/crm:[A-Za-z0-9]{24}@crm-clickhouse:8123$/);
+    // identity's IDENTITY_SECRET_KEY: 32 random bytes in base64 (what identity's config accepts).
+    expect(secret.stringData['identity-secret-key']).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     for (const name of services) {
       for (const [, source] of containerEnv(dev.objects, 'Deployment', `crm-${name}`)) {
         if (source.kind === 'secret') expect(Object.keys(secret.stringData)).toContain(source.key);
