@@ -10,6 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, SHOTS, WEB } from '../support/browser';
+import type { PageGlobals } from '../support/browser';
 import { startPlatform, type Platform } from '../support/platform';
 
 /** How long the UI may take to show something that travels API → intake → outbox → Kafka → gateway → SSE. */
@@ -54,8 +55,8 @@ const htmlLang = () => page.evaluate<string>('document.documentElement.lang');
 /** Set once on the journal; it survives only if the page is never reloaded. */
 const setMarker = () => page.evaluate('window.__journalMarker = "still here"');
 const marker = () => page.evaluate<string | undefined>('window.__journalMarker');
-// A function, not a string (a string predicate is evaluated with eval, which the UI's CSP refuses).
-const waitForRows = (n: number) => page.waitForFunction((count) => document.querySelectorAll('[data-testid="request-row"]').length === count, n);
+const waitForRows = (n: number) =>
+  page.waitForFunction((count) => (globalThis as unknown as PageGlobals).document.querySelectorAll('[data-testid="request-row"]').length === count, n);
 
 // Unique per run, so a leftover from another run could never satisfy an assertion.
 const tag = Date.now().toString(36);

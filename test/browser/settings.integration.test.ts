@@ -17,6 +17,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, SHOTS, WEB } from '../support/browser';
+import type { PageGlobals } from '../support/browser';
 import { startPlatform, type Platform } from '../support/platform';
 
 let platform: Platform;
@@ -299,10 +300,9 @@ describe('team settings UI (Chromium, real platform)', () => {
     await page.getByTestId('audit-target').selectOption('api_key');
     await page.waitForURL(/target=api_key/);
     // The filtered page replaces the whole list (the server filters; rows of other kinds go away).
-    // A function, not a string: the UI's CSP has no 'unsafe-eval', and a string predicate is evaluated with eval.
     await page.waitForFunction(
       () => {
-        const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
+        const rows = Array.from((globalThis as unknown as PageGlobals).document.querySelectorAll('[data-testid="audit-row"]'));
         return rows.length > 0 && rows.every((r) => r.getAttribute('data-target-kind') === 'api_key');
       },
       undefined,

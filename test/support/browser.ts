@@ -16,3 +16,11 @@ export function buildUi(): void {
   const vite = join(dirname(require.resolve('vite/package.json', { paths: [WEB] })), 'bin/vite.js');
   execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: WEB, stdio: ['ignore', 'ignore', 'pipe'] });
 }
+
+/**
+ * The page's `document` as a predicate passed to page.waitForFunction sees it (the tests compile without
+ * the DOM library). A predicate must be a function, not a string: the UI's CSP has no 'unsafe-eval'.
+ */
+export interface PageGlobals {
+  document: { querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }> };
+}

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PLATFORM, requireScope, SESSION_COOKIE, toCaller, type Caller } from '../auth';
 import { serializeCookie } from '../cookies';
 import type { GatewayDeps } from '../deps';
+import { enforceLimits } from '../limiter';
 import { AUTHENTICATED, idParam, json, meSchema, problems, WITH_BODY } from '../schemas';
 import { me } from './session';
 
@@ -269,6 +270,8 @@ export async function twoFactorRoutes(app: FastifyInstance, deps: GatewayDeps): 
       },
     },
     async (req, reply) => {
+      // The same per-address budget as the password step: codes cannot be guessed at full speed either.
+      await enforceLimits(reply, 'too many sign-in attempts from this address; try again later', [deps.limits.loginPerIp, req.ip]);
       const res = await clients.identity.verifySecondFactor(
         { challengeToken: req.body.challenge, proof: proofOf(req.body), clientAddress: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 512) },
         PLATFORM,
@@ -289,10 +292,13 @@ export async function twoFactorRoutes(app: FastifyInstance, deps: GatewayDeps): 
         description: 'For a 202 with `second_factor: enroll`: answers the secret to add to the app; then `POST /v1/session/second-factor` with its first code. A bad or expired challenge is a 401.',
         security: [],
         body: { $ref: 'EnrollmentChallenge#' },
-        response: { 200: json('The secret, shown once', { $ref: 'TotpEnrollment#' }), ...problems(...WITH_BODY, 401, 409, 503, 504) },
+        response: { 200: json('The secret, shown once', { $ref: 'TotpEnrollment#' }), ...problems(...WITH_BODY, 401, 409, 429, 503, 504) },
       },
     },
-    async (req) => enrollmentOut((await clients.identity.beginLoginEnrollment({ challengeToken: req.body.challenge }, PLATFORM)).enrollment),
+    async (req, reply) => {
+      await enforceLimits(reply, 'too many sign-in attempts from this address; try again later', [deps.limits.loginPerIp, req.ip]);
+      return enrollmentOut((await clients.identity.beginLoginEnrollment({ challengeToken: req.body.challenge }, PLATFORM)).enrollment);
+    },
   );
 
   // ---- admins ----
