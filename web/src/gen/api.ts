@@ -13558,6 +13558,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A service is unavailable; retry later */
             503: {
                 headers: {
