@@ -81,6 +81,8 @@ function config(publicFormId: string): string {
     ...['countRequests', 'bulkAssignRequests', 'bulkTransitionRequests', 'createTask', 'listTasks', 'createView', 'updateView', 'getRoutingVersion', 'validateRoutingVersion', 'publishRoutingVersion']
       .flatMap((op) => accept(op, ['400'])),
     ...['saveRoutingDraft', 'simulateRoute'].flatMap((op) => accept(op, ['400', '413'], ['413'])),
+    // sign-in security (identity): a login-locks cursor the server did not issue.
+    ...accept('listLoginLocks', ['400']),
     ...accept('createContact', ['400', '422']),
     ...accept('createCompany', ['400', '422']),
     ...accept('createImport', ['400', '413']),
