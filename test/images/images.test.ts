@@ -16,6 +16,7 @@
 import { databaseUrl, dropDatabase } from '@crm/db';
 import { createKafka } from '@crm/kafka';
 import { freePort, runId, stackUrls, testLogger, uniqueName } from '@crm/testing';
+import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderChart } from '../../tools/src/k8s/chart';
@@ -38,6 +39,7 @@ const started = new Map<string, Started>();
 const dbs = new Map<string, string>();
 const chDatabase = uniqueName('img_reporting');
 const topicSuffix = `.${uniqueName('img')}`;
+const runSecretKey = randomBytes(32).toString('base64');
 
 /**
  * The environment of a container of the chart (default values, no collector), with the engines' and
@@ -53,6 +55,8 @@ function chartEnv(kind: 'Deployment' | 'Job', name: string, extra: Record<string
     CLICKHOUSE_URL: urls.clickhouseUrl,
     CLICKHOUSE_DATABASE: chDatabase,
     ...(dbs.has(name) ? { DATABASE_URL: databaseUrl(urls.databaseUrl, dbs.get(name)!) } : {}),
+    // identity's secret (from the crm-identity Secret in a cluster): a key of this run's own.
+    IDENTITY_SECRET_KEY: runSecretKey,
   };
   const env: Record<string, string> = {};
   for (const [key, source] of containerEnv(render.objects, kind, workload)) {
