@@ -1,6 +1,5 @@
 /**
  * Login locks for admins (issue 16 §1): GET /v1/security/login-locks, DELETE /v1/security/login-locks/{id}.
- * OWNER: helper "throttle".
  */
 import type { LoginLock } from '@crm/contracts/crm/identity/v1/security';
 import type { FastifyInstance } from 'fastify';

@@ -1,6 +1,6 @@
 /**
  * Sessions people can manage (issue 16 §2): /v1/me/sessions (list, end one, end all / all others) and an
- * admin's /v1/team/users/{id}/sessions. OWNER: helper "sessions".
+ * admin's /v1/team/users/{id}/sessions.
  *
  * Ending a session here tells identity, which ends it and publishes SessionsEnded: every gateway replica
  * (this one too, revocations.ts) forgets what it cached of the session at once and closes its live stream.

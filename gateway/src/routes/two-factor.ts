@@ -1,6 +1,6 @@
 /**
  * Two-factor sign-in (issue 16 §3): /v1/me/two-factor…, the login's second step /v1/session/second-factor,
- * enrolment at login, the tenant's policy /v1/security/policy, an admin's reset. OWNER: helper "mfa".
+ * enrolment at login, the tenant's policy /v1/security/policy, an admin's reset.
  */
 import type { TotpEnrollment } from '@crm/contracts/crm/identity/v1/identity';
 import type { TwoFactorState } from '@crm/contracts/crm/identity/v1/security';

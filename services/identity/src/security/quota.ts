@@ -1,6 +1,6 @@
 /**
  * Shared fixed-window counters (issue 16 §5) behind the gateway's rate limits: every replica asks here, so
- * a limit holds whichever replica a request reaches. Table rate_quotas (UNLOGGED). OWNER: helper "limits".
+ * a limit holds whichever replica a request reaches. Table rate_quotas (UNLOGGED).
  *
  * One statement per call (an upsert that adds `want` and answers the new total), so concurrent calls on
  * one key are serialized by the row lock and never grant more than `limit` in a window in total. Windows

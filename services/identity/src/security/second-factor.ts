@@ -1,7 +1,6 @@
 /**
  * Two-factor sign-in (issue 16 §3): TOTP (RFC 6238) with recovery codes, the login challenge between the
  * password and the code, replay protection, the tenant's policy for admins and heads of sales.
- * OWNER: helper "mfa".
  *
  * - TOTP secrets are sealed with AES-256-GCM (security/totp.ts); a pending secret waits for its first
  *   right code. A code is accepted once: its time step must be after `users.totp_last_step`, which the

@@ -2,7 +2,6 @@
  * Sessions people can manage (issue 16 §2): opening (where from), idle and absolute timeouts, listing,
  * ending one / all / all but the current, ending a user's sessions (admin, deactivation, 2FA reset), and
  * SessionsEnded on crm.identity.session.v1 so every gateway replica forgets them at once.
- * OWNER: helper "sessions".
  */
 import { SessionsEnded } from '@crm/contracts/crm/identity/events/v1/session_events';
 import type { SessionInfo } from '@crm/contracts/crm/identity/v1/security';

@@ -1,7 +1,7 @@
 /**
  * The login throttle (issue 16 §1): failed attempts counted per account and per client address in
  * PostgreSQL (table login_throttle), growing delays, temporary locks, audit of every attempt, and the
- * admin's view of locked accounts. OWNER: helper "throttle".
+ * admin's view of locked accounts.
  *
  * Rows are keyed `account:<tenant slug>:<e-mail as typed, lower-cased>` — whether or not the account
  * exists, so an unknown e-mail gets exactly the answers of a wrong password — and `address:<client

@@ -1,7 +1,6 @@
 /**
  * TOTP (RFC 6238 through `otpauth`: SHA-1, 6 digits, 30 s steps, ±1 step accepted), secrets sealed at rest
  * with AES-256-GCM under IDENTITY_SECRET_KEY, recovery codes and login challenge tokens.
- * OWNER: helper "mfa".
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';

@@ -1,7 +1,7 @@
 /**
- * Sign-in security (admins, /settings/security): the tenant's sign-in policy (PolicyPanel, helper "mfa")
+ * Sign-in security (admins, /settings/security): the tenant's sign-in policy (PolicyPanel)
  * and the accounts with recent failed sign-in attempts or a lock — e-mail, failures, last address, last
- * failure and "locked until" in the tenant's time zone — with an Unlock button. OWNER: helper "throttle".
+ * failure and "locked until" in the tenant's time zone — with an Unlock button.
  */
 import { useCallback, useState } from 'react';
 import { client, unwrap, type Me } from '../../api';

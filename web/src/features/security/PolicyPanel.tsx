@@ -1,6 +1,6 @@
 /**
  * The tenant's sign-in policy for admins (issue 16 §3): "require two-factor sign-in of admins and heads of
- * sales". Rendered by helper "throttle" on /settings/security. OWNER: helper "mfa".
+ * sales". Rendered on /settings/security (LocksPage).
  */
 import { useEffect, useState } from 'react';
 import type { Me } from '../../api';

@@ -1,7 +1,7 @@
 /**
  * My sessions (issue 16 §2), for every signed-in user: each open session with its device (browser and
  * system from the User-Agent), address, sign-in and last activity in the tenant's zone, "this device"
- * marked; sign out one, everywhere else, or everywhere (then the login page). OWNER: helper "sessions".
+ * marked; sign out one, everywhere else, or everywhere (then the login page).
  * Test ids are shared with the two-factor browser test (contract.md).
  */
 import { useEffect, useState } from 'react';

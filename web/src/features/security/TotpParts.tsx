@@ -1,7 +1,7 @@
 /**
  * What the two-factor pages share (the settings page and the login's enrolment step): the secret with its
  * QR code (drawn on a canvas: no inline script, no data: URL for the CSP to allow), the one-time display
- * of the recovery codes, and the code input. OWNER: helper "mfa".
+ * of the recovery codes, and the code input.
  */
 import QRCode from 'qrcode';
 import { useEffect, useRef } from 'react';

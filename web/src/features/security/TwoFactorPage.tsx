@@ -1,7 +1,7 @@
 /**
  * /settings/two-factor (issue 16 §3): my two-factor sign-in — its state, turning it on (the secret and its
  * QR code, confirmed with a code; the recovery codes shown once), new recovery codes, turning it off (a
- * code or a recovery code; refused while the tenant requires it of my role). OWNER: helper "mfa".
+ * code or a recovery code; refused while the tenant requires it of my role).
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Me } from '../../api';

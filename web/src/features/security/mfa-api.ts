@@ -1,6 +1,6 @@
 /**
  * Two-factor sign-in over the gateway's REST API (issue 16 §3): the login's second step and enrolment at
- * login, the caller's own TOTP and recovery codes, the tenant's policy. OWNER: helper "mfa".
+ * login, the caller's own TOTP and recovery codes, the tenant's policy.
  */
 import { client, unwrap, type Complete } from '../../api';
 import type { components } from '../../gen/api';

@@ -1,4 +1,4 @@
-/** The sessions part of the gateway's REST API (typed by gen/api.ts, `npm run openapi`). OWNER: helper "sessions". */
+/** The sessions part of the gateway's REST API (typed by gen/api.ts, `npm run openapi`). */
 import { client, unwrap } from '../../api';
 import type { components } from '../../gen/api';
 
