@@ -3,12 +3,9 @@
  * gateway's in-flight limit is refused at once with 503 + Retry-After (and nothing of it is written),
  * and a service that is down or hung is a 503 problem within about a second, never a hang.
  */
-import { parseConfig } from '@crm/config';
-import { gatewayEnv } from '@crm/gateway/src/config';
-import { startGateway, type RunningGateway } from '@crm/gateway/src/server';
-import { stackUrls, testLogger } from '@crm/testing';
+import type { RunningGateway } from '@crm/gateway/src/server';
 import { createServer, type Server, type Socket } from 'node:net';
-import { startPlatform, type Platform } from '../support/platform';
+import { startPlatform, startReplica, type Platform } from '../support/platform';
 
 let platform: Platform;
 let tarpit: Server;
@@ -30,24 +27,8 @@ afterAll(async () => {
 });
 
 /** A second gateway in front of the same services, with its own settings. */
-async function gateway(env: Record<string, string>): Promise<RunningGateway> {
-  return startGateway(
-    parseConfig(gatewayEnv, {
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      IDENTITY_GRPC_ADDR: platform.identityAddr,
-      INTAKE_GRPC_ADDR: platform.intakeAddr,
-      REPORTING_GRPC_ADDR: '127.0.0.1:1',
-      CONTACTS_GRPC_ADDR: '127.0.0.1:1',
-      KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
-      TOPIC_SUFFIX: platform.topicSuffix,
-      AUTH_CACHE_TTL_MS: '0',
-      API_RATE_PER_CREDENTIAL: '100000',
-      LOG_LEVEL: 'silent',
-      ...env,
-    }),
-    testLogger('overload-gateway'),
-  );
+function gateway(env: Record<string, string>): Promise<RunningGateway> {
+  return startReplica(platform, { CONTACTS_GRPC_ADDR: '127.0.0.1:1', AUTH_CACHE_TTL_MS: '0', API_RATE_PER_CREDENTIAL: '100000', LOG_LEVEL: 'silent', ...env }, 'overload-gateway');
 }
 
 const post = (base: string, key: string, name: string) =>

@@ -6,13 +6,10 @@
  * Refusals are 429 problems with Retry-After and the RateLimit / RateLimit-Policy fields
  * (draft-ietf-httpapi-ratelimit-headers-11). Prints the admitted counts.
  */
-import { parseConfig } from '@crm/config';
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
-import { gatewayEnv } from '@crm/gateway/src/config';
-import { startGateway, type RunningGateway } from '@crm/gateway/src/server';
+import type { RunningGateway } from '@crm/gateway/src/server';
 import { createClient } from '@crm/grpc';
-import { stackUrls, testLogger } from '@crm/testing';
-import { startPlatform, type Platform } from '../support/platform';
+import { startPlatform, startReplica, type Platform } from '../support/platform';
 
 const REPLICAS = 2;
 const DIVISOR = 10;
@@ -42,23 +39,7 @@ let bases: string[];
 beforeAll(async () => {
   const t0 = performance.now();
   platform = await startPlatform({ gatewayEnv: LIMIT_ENV });
-  second = await startGateway(
-    parseConfig(gatewayEnv, {
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      IDENTITY_GRPC_ADDR: platform.identityAddr,
-      INTAKE_GRPC_ADDR: platform.intakeAddr,
-      REPORTING_GRPC_ADDR: '127.0.0.1:1',
-      CONTACTS_GRPC_ADDR: platform.contactsAddr,
-      KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
-      TOPIC_SUFFIX: platform.topicSuffix,
-      GATEWAY_MAX_INFLIGHT: '1000',
-      GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '60000',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      ...LIMIT_ENV,
-    }),
-    testLogger('second-gateway'),
-  );
+  second = await startReplica(platform, { GATEWAY_MAX_INFLIGHT: '1000', GATEWAY_MAX_EVENT_LOOP_DELAY_MS: '60000', ...LIMIT_ENV }, 'second-gateway');
   bases = [platform.base, second.address];
   console.log(`platform and a second gateway started in ${Math.round(performance.now() - t0)} ms`);
 }, 60_000);

@@ -7,13 +7,10 @@
  * an admin's /v1/team/users/{id}/sessions, API keys refused with 403, another tenant's ids 404, malformed
  * input 400, and the live stream of an ended session closed by the other replica.
  */
-import { parseConfig } from '@crm/config';
 import { IdentityServiceService, Role } from '@crm/contracts/crm/identity/v1/identity';
-import { gatewayEnv } from '@crm/gateway/src/config';
-import { startGateway, type RunningGateway } from '@crm/gateway/src/server';
+import type { RunningGateway } from '@crm/gateway/src/server';
 import { createClient } from '@crm/grpc';
-import { stackUrls, testLogger } from '@crm/testing';
-import { startPlatform, type Platform } from '../support/platform';
+import { startPlatform, startReplica, type Platform } from '../support/platform';
 
 const TTL = '60000';
 const PASSWORD = 'seller password 1';
@@ -27,22 +24,7 @@ const measured: Record<string, number> = {};
 beforeAll(async () => {
   platform = await startPlatform({ gatewayEnv: { AUTH_CACHE_TTL_MS: TTL, API_RATE_PER_CREDENTIAL: '100000' } });
   A = platform.base;
-  replicaB = await startGateway(
-    parseConfig(gatewayEnv, {
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      IDENTITY_GRPC_ADDR: platform.identityAddr,
-      INTAKE_GRPC_ADDR: platform.intakeAddr,
-      REPORTING_GRPC_ADDR: '127.0.0.1:1',
-      CONTACTS_GRPC_ADDR: platform.contactsAddr,
-      KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
-      TOPIC_SUFFIX: platform.topicSuffix,
-      AUTH_CACHE_TTL_MS: TTL,
-      API_RATE_PER_CREDENTIAL: '100000',
-      LOG_LEVEL: 'silent',
-    }),
-    testLogger('sessions-replica-b'),
-  );
+  replicaB = await startReplica(platform, { AUTH_CACHE_TTL_MS: TTL, API_RATE_PER_CREDENTIAL: '100000', LOG_LEVEL: 'silent' }, 'sessions-replica-b');
   B = replicaB.address;
   identity = createClient(IdentityServiceService, { address: platform.identityAddr });
 });

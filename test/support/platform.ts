@@ -8,7 +8,7 @@ import { IdentityServiceService, Role } from '@crm/contracts/crm/identity/v1/ide
 import { createClient } from '@crm/grpc';
 import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, uniqueName, type TestDatabase } from '@crm/testing';
 import { gatewayEnv } from '@crm/gateway/src/config';
-import { startGateway } from '@crm/gateway/src/server';
+import { startGateway, type RunningGateway } from '@crm/gateway/src/server';
 import { contactsEnv, startContacts } from '@crm/contacts/src/app';
 import { identityEnv, startIdentity } from '@crm/identity/src/app';
 import { intakeEnv, startIntake } from '@crm/intake/src/app';
@@ -147,4 +147,26 @@ export function reportRequestRow(tenantId: string, at: string, channel = 'web_fo
     referrer: '',
     ingested_at: new Date().toISOString().slice(0, 19).replace('T', ' '),
   };
+}
+
+/**
+ * Another gateway replica in front of the platform's services (its own HTTP port, the run's topics):
+ * `env` adds or overrides its settings, as a second replica's deployment would.
+ */
+export function startReplica(platform: Platform, env: Record<string, string>, name = 'replica'): Promise<RunningGateway> {
+  return startGateway(
+    parseConfig(gatewayEnv, {
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      IDENTITY_GRPC_ADDR: platform.identityAddr,
+      INTAKE_GRPC_ADDR: platform.intakeAddr,
+      REPORTING_GRPC_ADDR: '127.0.0.1:1',
+      CONTACTS_GRPC_ADDR: platform.contactsAddr,
+      KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
+      TOPIC_SUFFIX: platform.topicSuffix,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...env,
+    }),
+    testLogger(name),
+  );
 }
