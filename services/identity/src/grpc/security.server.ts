@@ -1,4 +1,5 @@
 import { SecurityServiceService } from '@crm/contracts/crm/identity/v1/security';
+import { isUuid } from '@crm/db';
 import { DomainError } from '@crm/errors';
 import { registration, type CallContext, type ServiceRegistration } from '@crm/grpc';
 import { AdminService } from '../admin.service';
@@ -6,8 +7,6 @@ import type { Actor } from '../audit';
 import type { SecurityAreas } from '../security';
 
 export const SECURITY_SERVICE_NAME = 'crm.identity.v1.SecurityService';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * crm.identity.v1.SecurityService: thin handlers over the security areas (src/security/*). The *Own* RPCs
@@ -21,7 +20,7 @@ export function securityServer(areas: SecurityAreas): ServiceRegistration {
   /** The user of the call with their roles, read fresh (a deactivated user is refused). */
   const own = async (ctx: CallContext): Promise<{ actor: Actor; userId: string; roles: string[] }> => {
     const denied = () => new DomainError('PERMISSION_DENIED', 'only a signed-in user may manage their own sign-in');
-    if (ctx.callerKind !== 'user' || !UUID.test(ctx.tenantId) || !UUID.test(ctx.callerId)) throw denied();
+    if (ctx.callerKind !== 'user' || !isUuid(ctx.tenantId) || !isUuid(ctx.callerId)) throw denied();
     const rows = await orm.em
       .getConnection()
       .execute<{ roles: string[] }[]>('SELECT roles FROM users WHERE tenant_id = ? AND id = ? AND active', [ctx.tenantId, ctx.callerId]);
