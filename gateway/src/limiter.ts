@@ -110,7 +110,11 @@ export class SharedLimiter {
 
   /** Counts a hit on `key`. Synchronous while a lease lasts (or the key is refused); a promise when identity is asked. */
   take(key: string): LimitDecision | Promise<LimitDecision> {
-    const now = this.now();
+    return this.withoutAsking(key, this.now()) ?? this.ask(key);
+  }
+
+  /** The answer this replica can give alone (a lease to spend, a refused key, fail-open), else undefined. */
+  private withoutAsking(key: string, now: number): LimitDecision | undefined {
     const st = this.state(key, now);
     if (st.leased > 0) {
       st.leased -= 1;
@@ -119,20 +123,15 @@ export class SharedLimiter {
     }
     if (st.exhausted) return this.decision(st, false, now);
     if (now < this.failOpenUntil) return this.local(st, now);
-    return this.ask(key);
+    return undefined;
   }
 
   private async ask(key: string): Promise<LimitDecision> {
     for (;;) {
       const now = this.now();
+      const alone = this.withoutAsking(key, now);
+      if (alone) return alone;
       const st = this.state(key, now);
-      if (st.leased > 0) {
-        st.leased -= 1;
-        st.spent += 1;
-        return this.decision(st, true, now);
-      }
-      if (st.exhausted) return this.decision(st, false, now);
-      if (now < this.failOpenUntil) return this.local(st, now);
       st.waiting += 1;
       try {
         st.pending ??= this.lease(key, st);
