@@ -178,7 +178,7 @@ describe('requests on the timeline', () => {
     const petr = await newContact(tenantA, 'Пётр Старый');
     const requestId = uuidv7();
     const made = new Date(parseInt(requestId.replace(/-/g, '').slice(0, 12), 16)).toISOString();
-    const linked = { requestId, previousContactId: '', contactId: petr.id, cause: 'backfill' };
+    const linked = { requestId, previousContactId: '', contactId: petr.id, cause: 'backfill', channel: Channel.CHANNEL_WEB_FORM, message: 'Перезвоните  мне\nпо поводу цены' };
     await publish(intake, REQUEST_TOPIC, REQUEST_CONTACT_LINKED, RequestContactLinked, linked, requestId, tenantA.tenantId);
     const secondId = await publish(intake, REQUEST_TOPIC, REQUEST_CONTACT_LINKED, RequestContactLinked, linked, requestId, tenantA.tenantId);
     const list = await eventually(() => entries(tenantA, { contactId: petr.id }), { until: (e) => e.some((x) => x.kind === 'request_created'), timeoutMs: 30_000 });
@@ -186,7 +186,9 @@ describe('requests on the timeline', () => {
     await eventually(() => q('SELECT 1 FROM processed_events WHERE event_id = ?', [secondId]), { until: (r) => r.length === 1, timeoutMs: 30_000 });
     expect((await entries(tenantA, { contactId: petr.id })).filter((x) => x.kind === 'request_created')).toHaveLength(1);
     expect(list.find((e) => e.kind === 'request_created')!.occurredAt).toBe(made);
-    expect(await q('SELECT contact_id FROM request_links WHERE request_id = ?', [requestId])).toEqual([{ contact_id: petr.id }]);
+    // The event carries what the request said: the entry reads as one made at creation would.
+    expect(list.find((e) => e.kind === 'request_created')!.summary).toBe('web_form: Перезвоните мне по поводу цены');
+    expect(await q('SELECT contact_id, channel FROM request_links WHERE request_id = ?', [requestId])).toEqual([{ contact_id: petr.id, channel: 'web_form' }]);
   });
 
   it('a merge and its undo each leave an entry on the survivor’s timeline', async () => {

@@ -193,14 +193,14 @@ export class ContactBackfill implements Worker {
     await this.opts.orm.em.fork().transactional(async (em: EntityManager) => {
       if (links.length) {
         // Only while the request still has no contact: a merge or another replica may have been first.
-        const rows = await em.execute<{ id: string; tenant_id: string; contact_id: string }[]>(
+        const rows = await em.execute<{ id: string; tenant_id: string; contact_id: string; channel: string; message: string | null }[]>(
           `UPDATE requests r SET contact_id = v.contact_id, contact_link_after = NULL
              FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, contact_id uuid)
             WHERE r.id = v.id AND r.contact_id IS NULL
-          RETURNING r.id, r.tenant_id, r.contact_id`,
+          RETURNING r.id, r.tenant_id, r.contact_id, r.channel, r.message`,
           [JSON.stringify(links)],
         );
-        for (const row of rows) enqueueContactLinked(em, row.tenant_id, row.id, null, row.contact_id, 'backfill');
+        for (const row of rows) enqueueContactLinked(em, row.tenant_id, row, null, row.contact_id, 'backfill');
         linked = rows.length;
       }
       if (refused.length) {

@@ -5,15 +5,23 @@
 import { RequestContactLinked } from '@crm/contracts/crm/intake/events/v1/request_events';
 import { isUuid, type EntityManager } from '@crm/db';
 import { enqueueEvent } from '@crm/kafka';
+import { channelToProto } from './mappers';
 import { EVENT_SOURCE, REQUEST_CONTACT_LINKED, REQUEST_TOPIC, type ContactLinkCause } from './events';
 
-export function enqueueContactLinked(em: EntityManager, tenantId: string, requestId: string, previousContactId: string | null, contactId: string, cause: ContactLinkCause): void {
+/** The request as the event describes it: its id, channel and message. */
+export interface LinkedRequest {
+  id: string;
+  channel: string;
+  message: string | null;
+}
+
+export function enqueueContactLinked(em: EntityManager, tenantId: string, request: LinkedRequest, previousContactId: string | null, contactId: string, cause: ContactLinkCause): void {
   enqueueEvent(em, {
     topic: REQUEST_TOPIC,
     type: REQUEST_CONTACT_LINKED,
     codec: RequestContactLinked,
-    payload: { requestId, previousContactId: previousContactId ?? '', contactId, cause },
-    subject: requestId,
+    payload: { requestId: request.id, previousContactId: previousContactId ?? '', contactId, cause, channel: channelToProto(request.channel), message: request.message ?? '' },
+    subject: request.id,
     tenantId,
     source: EVENT_SOURCE,
   });
@@ -32,10 +40,10 @@ export function uuidArray(ids: string[]): string {
 export async function relinkRequests(em: EntityManager, tenantId: string, requestIds: string[], from: string, to: string, cause: ContactLinkCause): Promise<string[]> {
   const ids = requestIds.filter(isUuid);
   if (!ids.length) return [];
-  const moved = await em.execute<{ id: string }[]>(
-    'UPDATE requests SET contact_id = ?::uuid WHERE tenant_id = ? AND contact_id = ?::uuid AND id = ANY(?::uuid[]) RETURNING id',
+  const moved = await em.execute<LinkedRequest[]>(
+    'UPDATE requests SET contact_id = ?::uuid WHERE tenant_id = ? AND contact_id = ?::uuid AND id = ANY(?::uuid[]) RETURNING id, channel, message',
     [to, tenantId, from, uuidArray(ids)],
   );
-  for (const { id } of moved) enqueueContactLinked(em, tenantId, id, from, to, cause);
+  for (const request of moved) enqueueContactLinked(em, tenantId, request, from, to, cause);
   return moved.map((r) => r.id);
 }

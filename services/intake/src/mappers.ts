@@ -57,6 +57,11 @@ const CHANNEL_NAME = reverse(CHANNEL);
 const STATE_NAME = reverse(STATE);
 
 /** The domain name of a proto channel; '' for UNSPECIFIED or a value this build does not know. */
+/** A stored channel name as the proto enum (unknown → unspecified). */
+export function channelToProto(name: string): Channel {
+  return CHANNEL[name as ChannelName] ?? Channel.CHANNEL_UNSPECIFIED;
+}
+
 export function channelName(channel: Channel): string {
   return CHANNEL_NAME.get(channel) ?? '';
 }

@@ -178,7 +178,7 @@ describe('contacts unreachable', () => {
     const events = await eventsOf(repeat.id);
     expect(events.map(({ e }) => e.type)).toEqual(['crm.intake.request.created.v1', 'crm.intake.request.contact_linked.v1']);
     expect(events[1].e).toMatchObject({ source: 'crm/intake', subject: repeat.id, tenantId: 'tenant-down' });
-    expect(await linkedEvents(repeat.id)).toEqual([{ requestId: repeat.id, previousContactId: '', contactId: known.contactId, cause: 'backfill' }]);
+    expect(await linkedEvents(repeat.id)).toEqual([{ requestId: repeat.id, previousContactId: '', contactId: known.contactId, cause: 'backfill', channel: Channel.CHANNEL_WEB_FORM, message: 'while contacts is down' }]);
     // Linked once: the journal of the contact has both of its requests.
     expect((await list({ contactId: known.contactId }, t)).requests.map((r) => r.id)).toEqual([repeat.id, known.id]);
   }, 120_000);
@@ -224,7 +224,7 @@ describe('contacts unreachable', () => {
     expect(new Set(linked).size).toBe(1);
     for (const id of ids) {
       await eventually(() => linkedEvents(id), { until: (e) => e.length === 1, message: 'contact_linked of a legacy request' });
-      expect(await linkedEvents(id)).toEqual([{ requestId: id, previousContactId: '', contactId: linked[0], cause: 'backfill' }]);
+      expect(await linkedEvents(id)).toEqual([{ requestId: id, previousContactId: '', contactId: linked[0], cause: 'backfill', channel: Channel.CHANNEL_WEB_FORM, message: '' }]);
     }
     // Nothing is left in the backfill's queue of this tenant.
     expect((await h.pool.query(`SELECT count(*)::int AS n FROM requests WHERE tenant_id = 'tenant-legacy' AND contact_id IS NULL`)).rows[0].n).toBe(0);
@@ -296,7 +296,7 @@ describe("contacts' merges", () => {
     expect((await list({ contactId: survivor })).requests.map((r) => r.id)).toEqual([survivorReq.id, loserReq2.id, loserReq1.id]);
     expect((await list({ contactId: loser })).requests).toEqual([]);
     await eventually(() => linkedEvents(loserReq1.id), { until: (e) => e.length >= 1, message: 'contact_linked (merge)' });
-    expect(await linkedEvents(loserReq1.id)).toEqual([{ requestId: loserReq1.id, previousContactId: loser, contactId: survivor, cause: 'merge' }]);
+    expect(await linkedEvents(loserReq1.id)).toEqual([{ requestId: loserReq1.id, previousContactId: loser, contactId: survivor, cause: 'merge', channel: Channel.CHANNEL_WEB_FORM, message: '' }]);
     expect(await linkedEvents(bystander.id)).toEqual([]);
 
     const undone = { ...m, undoneAt: new Date().toISOString(), undoneBy: 'user-a' };
@@ -312,8 +312,8 @@ describe("contacts' merges", () => {
 
     await eventually(() => linkedEvents(loserReq2.id), { until: (e) => e.length >= 2, message: 'contact_linked (merge_undone)' });
     expect(await linkedEvents(loserReq2.id)).toEqual([
-      { requestId: loserReq2.id, previousContactId: loser, contactId: survivor, cause: 'merge' },
-      { requestId: loserReq2.id, previousContactId: survivor, contactId: loser, cause: 'merge_undone' },
+      { requestId: loserReq2.id, previousContactId: loser, contactId: survivor, cause: 'merge', channel: Channel.CHANNEL_PHONE, message: '' },
+      { requestId: loserReq2.id, previousContactId: survivor, contactId: loser, cause: 'merge_undone', channel: Channel.CHANNEL_PHONE, message: '' },
     ]);
   }, 90_000);
 });

@@ -5,7 +5,8 @@
  *   characters of the message); a request qualified as a lead moves the card not_client → potential.
  * - commented: a `request_commented` entry on the request's contact (and card), when the request is linked.
  * - contact_linked (the backfill, a merge or its undo): the link points at the new contact; the
- *   `request_created` entry is added when that contact has none for the request.
+ *   `request_created` entry (channel and message, which the event carries) is added when that contact
+ *   has none for the request.
  * Each effect runs in the IdempotentConsumer's transaction with the event's processed_events row.
  */
 import { RequestCommented, RequestContactLinked, RequestCreated } from '@crm/contracts/crm/intake/events/v1/request_events';
@@ -107,10 +108,11 @@ async function onContactLinked(event: CloudEvent, em: EntityManager, logger: Log
   // A request id is a UUIDv7: its first 48 bits are when intake made it.
   const createdAt = uuidv7Time(requestId) ?? eventTime(undefined, event.time);
   const rows = await em.execute<{ channel: string | null; created_at: Date }[]>(
-    `INSERT INTO request_links (request_id, tenant_id, contact_id, created_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (request_id) DO UPDATE SET contact_id = EXCLUDED.contact_id WHERE request_links.tenant_id = EXCLUDED.tenant_id
+    `INSERT INTO request_links (request_id, tenant_id, contact_id, channel, created_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (request_id) DO UPDATE SET contact_id = EXCLUDED.contact_id, channel = COALESCE(request_links.channel, EXCLUDED.channel)
+      WHERE request_links.tenant_id = EXCLUDED.tenant_id
      RETURNING channel, created_at`,
-    [requestId, tenantId, contactId, createdAt],
+    [requestId, tenantId, contactId, CHANNELS[linked.channel] ?? null, createdAt],
   );
   if (!rows.length) return; // the id belongs to another tenant's request
   const has = await em.execute<{ id: string }[]>(
@@ -120,7 +122,16 @@ async function onContactLinked(event: CloudEvent, em: EntityManager, logger: Log
   if (has.length) return;
   await addContactAndCardEntries(
     em,
-    { tenantId, occurredAt: new Date(rows[0]!.created_at), kind: 'request_created', refType: 'request', refId: requestId, summary: requestSummary(rows[0]!.channel, ''), eventType: event.type, sourceEventId: event.id },
+    {
+      tenantId,
+      occurredAt: new Date(rows[0]!.created_at),
+      kind: 'request_created',
+      refType: 'request',
+      refId: requestId,
+      summary: requestSummary(rows[0]!.channel ?? CHANNELS[linked.channel] ?? null, linked.message),
+      eventType: event.type,
+      sourceEventId: event.id,
+    },
     contactId,
     await personalCardId(em, tenantId, contactId),
   );
