@@ -45,6 +45,7 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     INTAKE_GRPC_ADDR: unreachable,
     REPORTING_GRPC_ADDR: unreachable,
     CONTACTS_GRPC_ADDR: unreachable,
+    FUNNEL_GRPC_ADDR: unreachable,
     KAFKA_BROKERS: unreachable,
     WEB_DIST_DIR: '',
   });

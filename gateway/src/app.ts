@@ -18,7 +18,9 @@ import { contactsSchemas } from './contacts-schemas';
 import { cardRoutes } from './routes/cards';
 import { companyRoutes } from './routes/companies';
 import { contactRoutes } from './routes/contacts';
+import { conversionRoutes, conversionSchemas } from './routes/conversion';
 import { formRoutes } from './routes/forms';
+import { funnelRoutes, funnelSchemas } from './routes/funnel';
 import { importRoutes } from './routes/imports';
 import { reportRoutes } from './routes/reports';
 import { requestRoutes } from './routes/requests';
@@ -144,6 +146,7 @@ export async function buildGateway(input: Omit<GatewayDeps, 'limits'> & { limits
   for (const s of teamSchemas) app.addSchema(s);
   for (const s of workSchemas) app.addSchema(s);
   for (const s of [...securitySchemas, ...sessionsSchemas, ...twoFactorSchemas]) app.addSchema(s);
+  for (const s of [...funnelSchemas, ...conversionSchemas]) app.addSchema(s);
 
   // Admission first: under overload the excess is refused before anything else is spent on it
   // (admission.ts). The realtime stream is long-lived and not counted.
@@ -232,6 +235,8 @@ export async function buildGateway(input: Omit<GatewayDeps, 'limits'> & { limits
     await securityRoutes(scoped, deps);
     await sessionsRoutes(scoped, deps);
     await twoFactorRoutes(scoped, deps);
+    await funnelRoutes(scoped, deps);
+    await conversionRoutes(scoped, deps);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

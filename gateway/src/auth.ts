@@ -23,13 +23,16 @@ export type Scope =
   | 'tasks:read'
   | 'tasks:write'
   | 'routing:write'
-  | 'identity:admin';
+  | 'identity:admin'
+  | 'deals:read'
+  | 'deals:write'
+  | 'pipelines:write';
 
 const ROLE_SCOPES: Record<number, Scope[]> = {
-  [Role.ROLE_ADMIN]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin'],
-  [Role.ROLE_HEAD_OF_SALES]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write'],
-  [Role.ROLE_SELLER]: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write'],
-  [Role.ROLE_ANALYST]: ['requests:read', 'reports:read', 'contacts:read', 'team:read'],
+  [Role.ROLE_ADMIN]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write'],
+  [Role.ROLE_HEAD_OF_SALES]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'deals:read', 'deals:write', 'pipelines:write'],
+  [Role.ROLE_SELLER]: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write'],
+  [Role.ROLE_ANALYST]: ['requests:read', 'reports:read', 'contacts:read', 'team:read', 'deals:read'],
 };
 
 export interface Caller {

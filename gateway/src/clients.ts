@@ -1,6 +1,8 @@
 import { ClientCardsServiceService, CompaniesServiceService } from '@crm/contracts/crm/contacts/v1/cards';
 import { ContactsServiceService } from '@crm/contracts/crm/contacts/v1/contacts';
 import { ImportsServiceService } from '@crm/contracts/crm/contacts/v1/imports';
+import { DealServiceService } from '@crm/contracts/crm/funnel/v1/deals';
+import { PipelineServiceService } from '@crm/contracts/crm/funnel/v1/pipelines';
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
 import { SecurityServiceService } from '@crm/contracts/crm/identity/v1/security';
 import { TeamServiceService } from '@crm/contracts/crm/identity/v1/team';
@@ -24,10 +26,12 @@ export interface Clients {
   routing: PromiseClient<typeof RoutingServiceService>;
   tasks: PromiseClient<typeof TasksServiceService>;
   security: PromiseClient<typeof SecurityServiceService>;
+  pipelines: PromiseClient<typeof PipelineServiceService>;
+  deals: PromiseClient<typeof DealServiceService>;
 }
 
 /** gRPC clients of the services behind the gateway; reads are retried, writes never. */
-export function createClients(addr: { identity: string; intake: string; reporting: string; contacts: string }): Clients {
+export function createClients(addr: { identity: string; intake: string; reporting: string; contacts: string; funnel: string }): Clients {
   return {
     identity: createClient(IdentityServiceService, {
       address: addr.identity,
@@ -63,6 +67,13 @@ export function createClients(addr: { identity: string; intake: string; reportin
       idempotent: ['listLoginLocks', 'listOwnSessions', 'listUserSessions', 'getOwnTwoFactor', 'getSecurityPolicy'],
       defaultDeadlineMs: 5_000,
     }),
+    // The two services of funnel share one address. CreateDeal carries an idempotency key (a retry answers
+    // the first deal); LinkRequest is idempotent by (deal, request).
+    pipelines: createClient(PipelineServiceService, { address: addr.funnel, idempotent: ['validatePipeline', 'getPipeline', 'listPipelines', 'previewMigration'] }),
+    deals: createClient(DealServiceService, {
+      address: addr.funnel,
+      idempotent: ['getDeal', 'listDeals', 'getDealHistory', 'getBoard', 'listStageDeals', 'listDealsOfRequest', 'linkRequest'],
+    }),
   };
 }
 
@@ -78,5 +89,7 @@ export function closeClients(c: Clients): void {
   c.workflow.close();
   c.routing.close();
   c.tasks.close();
+  c.pipelines.close();
+  c.deals.close();
   c.security.close();
 }

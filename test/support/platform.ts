@@ -10,6 +10,7 @@ import { createRunTopics, createTestDatabase, kafkaFor, stackUrls, testLogger, u
 import { gatewayEnv } from '@crm/gateway/src/config';
 import { startGateway, type RunningGateway } from '@crm/gateway/src/server';
 import { contactsEnv, startContacts } from '@crm/contacts/src/app';
+import { funnelEnv, startFunnel } from '@crm/funnel/src/app';
 import { identityEnv, startIdentity } from '@crm/identity/src/app';
 import { intakeEnv, startIntake } from '@crm/intake/src/app';
 import { startReporting, type RunningReporting } from '@crm/reporting/src/app';
@@ -35,6 +36,9 @@ export interface Platform {
   /** contacts (intake matches every request there; the gateway's contacts routes). */
   contactsAddr: string;
   contactsDbUrl: string;
+  /** funnel (pipelines and deals; the gateway's funnel routes). */
+  funnelAddr: string;
+  funnelDbUrl: string;
   /** This run's topic suffix (a second gateway's realtime feed needs it). */
   topicSuffix: string;
   /** Reporting on its own ClickHouse database, when asked for (`reporting: true`). */
@@ -50,13 +54,15 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
   const urls = stackUrls();
   const suffix = `.${uniqueName('pf')}`;
   await createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix);
-  const dbs: TestDatabase[] = [await createTestDatabase('pf_identity'), await createTestDatabase('pf_intake'), await createTestDatabase('pf_contacts')];
+  const dbs: TestDatabase[] = [await createTestDatabase('pf_identity'), await createTestDatabase('pf_intake'), await createTestDatabase('pf_contacts'), await createTestDatabase('pf_funnel')];
   const common = { KAFKA_BROKERS: urls.kafkaBrokers.join(','), GRPC_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TOPIC_SUFFIX: suffix };
   const identity = await startIdentity(parseConfig(identityEnv, { ...common, DATABASE_URL: dbs[0].url }));
   // contacts before intake: intake calls it on every create.
   const contacts = await startContacts(parseConfig(contactsEnv, { ...common, DATABASE_URL: dbs[2].url }));
   const contactsAddr = `127.0.0.1:${contacts.grpc.port}`;
   const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url, CONTACTS_GRPC_ADDR: contactsAddr, IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`, INTAKE_TEAM_CACHE_MS: '0' }));
+  const funnel = await startFunnel(parseConfig(funnelEnv, { ...common, DATABASE_URL: dbs[3].url }));
+  const funnelAddr = `127.0.0.1:${funnel.grpc.port}`;
   const chDatabase = uniqueName('pf_reporting');
   const reporting = opts.reporting
     ? await startReporting(parseConfig(reportingEnv, { ...common, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase }), { logger })
@@ -69,6 +75,7 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     INTAKE_GRPC_ADDR: `127.0.0.1:${intake.grpc.port}`,
     REPORTING_GRPC_ADDR: reporting ? `127.0.0.1:${reporting.grpc.port}` : '127.0.0.1:1',
     CONTACTS_GRPC_ADDR: contactsAddr,
+    FUNNEL_GRPC_ADDR: funnelAddr,
     KAFKA_BROKERS: urls.kafkaBrokers.join(','),
     TOPIC_SUFFIX: suffix,
     BODY_LIMIT_BYTES: '16384',
@@ -110,13 +117,15 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     intakeDbUrl: dbs[1].url,
     contactsAddr,
     contactsDbUrl: dbs[2].url,
+    funnelAddr,
+    funnelDbUrl: dbs[3].url,
     topicSuffix: suffix,
     reporting,
     tenants,
     stop: async () => {
       await gateway.stop();
       // The services share nothing but identity (intake asks it), so they stop together, identity last.
-      await Promise.all([reporting?.stop(), intake.stop(), contacts.stop()]);
+      await Promise.all([reporting?.stop(), intake.stop(), contacts.stop(), funnel.stop()]);
       await identity.stop();
       await Promise.all(dbs.map((d) => d.drop()));
       if (reporting) await dropClickHouseDatabase(urls.clickhouseUrl, chDatabase).catch(() => undefined);
@@ -162,6 +171,7 @@ export function startReplica(platform: Platform, env: Record<string, string>, na
       INTAKE_GRPC_ADDR: platform.intakeAddr,
       REPORTING_GRPC_ADDR: '127.0.0.1:1',
       CONTACTS_GRPC_ADDR: platform.contactsAddr,
+      FUNNEL_GRPC_ADDR: platform.funnelAddr,
       KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
       TOPIC_SUFFIX: platform.topicSuffix,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

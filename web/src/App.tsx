@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, setUnauthorizedHandler, type Me } from './api';
 import { Header } from './components/Header';
 import { contactsPage } from './features/contacts/routes';
+import { funnelPage } from './features/funnel/routes';
 import { invitePage, settingsPage } from './features/settings/routes';
 import { securityPage } from './features/security/routes';
 import { workPage } from './features/work/routes';
@@ -119,6 +120,7 @@ export function App() {
   let page = <NotFoundPage />;
   const request = matchPath('/requests/:id', location.path);
   const contacts = contactsPage(location.path);
+  const funnel = funnelPage(location.path, me);
   const work = workPage(location.path, me);
   const settings = settingsPage(location.path, me) ?? securityPage(location.path, me);
   if (location.path === '/requests') page = <JournalPage me={me} />;
@@ -126,6 +128,7 @@ export function App() {
   else if (location.path === '/reports') page = <ReportPage />;
   else if (location.path === '/settings') page = <SettingsPage me={me} onTimeZoneChanged={(zone) => setSession({ state: 'user', me: { ...me, time_zone: zone } })} />;
   else if (contacts) page = contacts;
+  else if (funnel) page = funnel;
   else if (work) page = work;
   else if (settings) page = settings;
   else if (onLogin || location.path === '/') page = <></>;

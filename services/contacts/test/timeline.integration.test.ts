@@ -7,7 +7,7 @@
  */
 import { ClientCardsServiceService, ClientState, Base, type ClientCard } from '@crm/contracts/crm/contacts/v1/cards';
 import { ContactsServiceService, CreateContactRequest, PointType, type Contact, type TimelineEntry } from '@crm/contracts/crm/contacts/v1/contacts';
-import { DealCreated, DealLost, DealStatus, DealWon, type DealSnapshot } from '@crm/contracts/crm/funnel/events/v1/deal_events';
+import { DealCreated, DealLost, DealSnapshot, DealStatus, DealWon } from '@crm/contracts/crm/funnel/events/v1/deal_events';
 import { RequestCommented, RequestContactLinked, RequestCreated } from '@crm/contracts/crm/intake/events/v1/request_events';
 import { Channel, QualificationAxis, Request } from '@crm/contracts/crm/intake/v1/request';
 import { uuidv7 } from '@crm/db';
@@ -235,7 +235,7 @@ describe('requests on the timeline', () => {
 
 function snapshot(tenantId: string, cardId: string, over: Partial<DealSnapshot> = {}): DealSnapshot {
   const at = new Date().toISOString();
-  return {
+  return DealSnapshot.fromPartial({
     id: uuidv7(),
     tenantId,
     title: 'Поставка',
@@ -252,7 +252,7 @@ function snapshot(tenantId: string, cardId: string, over: Partial<DealSnapshot> 
     createdAt: at,
     updatedAt: at,
     ...over,
-  };
+  });
 }
 
 const dealStatus = async (id: string) => (await q<{ status: string }>('SELECT status FROM deal_links WHERE deal_id = ?', [id]))[0]?.status;

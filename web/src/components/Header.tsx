@@ -5,6 +5,7 @@ import { zoneLabel } from '../time';
 import { NotificationBell } from '../features/work/Notifications';
 import { LangSwitch } from './LangSwitch';
 
+const FUNNEL_PATHS = ['/deals', '/pipelines'];
 const CONTACT_PATHS = ['/contacts', '/companies', '/client-cards', '/duplicates', '/bases', '/imports'];
 
 export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
@@ -38,6 +39,11 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
           {me.scopes.includes('contacts:read') && (
             <Link to="/contacts" aria-current={CONTACT_PATHS.some((p) => path === p || path.startsWith(`${p}/`)) ? 'page' : undefined} data-testid="nav-contacts">
               {t('header.contacts')}
+            </Link>
+          )}
+          {me.scopes.includes('deals:read') && (
+            <Link to="/deals" aria-current={FUNNEL_PATHS.some((p) => path === p || path.startsWith(`${p}/`)) ? 'page' : undefined} data-testid="nav-deals">
+              {t('funnel.nav.deals')}
             </Link>
           )}
           {me.scopes.includes('reports:read') && (

@@ -2,6 +2,7 @@ import { contactsEn } from '../features/contacts/i18n';
 import { workEn } from '../features/work/i18n';
 import { settingsEn } from '../features/settings/i18n';
 import { securityEn } from '../features/security/i18n';
+import { funnelEn } from '../features/funnel/i18n';
 import type { Dictionary } from './ru';
 
 /** English texts: the same keys as ru.ts (a missing or extra key is a compile error). */
@@ -159,4 +160,5 @@ export const en: Dictionary = {
   ...workEn,
   ...settingsEn,
   ...securityEn,
+  ...funnelEn,
 };

@@ -7,6 +7,7 @@ import { contactsRu } from '../features/contacts/i18n';
 import { workRu } from '../features/work/i18n';
 import { settingsRu } from '../features/settings/i18n';
 import { securityRu } from '../features/security/i18n';
+import { funnelRu } from '../features/funnel/i18n';
 
 export const ru = {
   'app.name': 'Продажи 2.0',
@@ -162,6 +163,7 @@ export const ru = {
   ...workRu,
   ...settingsRu,
   ...securityRu,
+  ...funnelRu,
 };
 
 export type MessageKey = keyof typeof ru;

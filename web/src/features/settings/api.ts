@@ -42,6 +42,9 @@ const SCOPE_SET: Record<KeyScope, true> = {
   'tasks:write': true,
   'routing:write': true,
   'identity:admin': true,
+  'deals:read': true,
+  'deals:write': true,
+  'pipelines:write': true,
 };
 const TARGET_SET: Record<AuditTarget, true> = { user: true, department: true, project: true, shift: true, api_key: true, public_form: true, tenant: true };
 /** The scopes an API key may be given. */
