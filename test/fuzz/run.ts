@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO, ensureDemoTenant } from '../../tools/src/demo';
+import { DEMO, ensureDemoPipeline, ensureDemoTenant } from '../../tools/src/demo';
 import { dropPlatformData, ROOT, startPlatformProcesses } from '../../tools/src/platform';
 import { services } from '../../tools/src/services';
 
@@ -161,6 +161,7 @@ async function main(): Promise<number> {
   try {
     // The demo tenant (slug, admin and password as `npm start` makes them), so the log-in example works.
     const tenant = await ensureDemoTenant(platform.addr.identity, join(dir, 'demo.json'));
+    await ensureDemoPipeline(platform.addr.funnel!, tenant.tenantId);
     // A key with every scope, so the tenant settings (identity:admin) are served too.
     const identity = createClient(IdentityServiceService, { address: platform.addr.identity });
     const ctx = { tenantId: tenant.tenantId, callerId: 'fuzz', callerKind: 'service' as const };

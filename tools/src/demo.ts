@@ -3,10 +3,12 @@
  * form. The API key's secret is shown once by identity, so the credentials are kept in the run
  * folder (`demo.json`, mode 600) to be printed again on later runs. The team (Sales and Support with
  * Moscow working hours, a head of sales, two sellers, a project) is added idempotently, also to a
- * demo tenant made before it existed.
+ * demo tenant made before it existed; so is a sales pipeline (funnel's template) when it has none.
  */
 import { IdentityServiceService, Role } from '@crm/contracts/crm/identity/v1/identity';
+import { PipelineServiceService } from '@crm/contracts/crm/funnel/v1/pipelines';
 import { DepartmentKind, TeamServiceService, type WorkSchedule } from '@crm/contracts/crm/identity/v1/team';
+import { defaultPipeline } from '@crm/funnel/src/domain/template';
 import { createClient, status, type ServiceError, type TenantContext } from '@crm/grpc';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -63,6 +65,18 @@ async function ensureDemoTeam(identityAddr: string, ctx: TenantContext): Promise
   }
 }
 
+/** The demo tenant's sales pipeline (funnel's template), made once: nothing when the tenant has any pipeline. */
+export async function ensureDemoPipeline(funnelAddr: string, tenantId: string): Promise<void> {
+  const pipelines = createClient(PipelineServiceService, { address: funnelAddr, defaultDeadlineMs: 15_000 });
+  const ctx: TenantContext = { tenantId, callerId: 'npm-start', callerKind: 'service' };
+  try {
+    if ((await pipelines.listPipelines({ includeArchived: true }, ctx)).pipelines.length) return;
+    await pipelines.createPipeline({ definition: defaultPipeline('ru') }, ctx).catch(ignoreExists);
+  } finally {
+    pipelines.close();
+  }
+}
+
 export const DEMO = { slug: 'demo', name: 'Demo company', email: 'admin@demo.local', password: 'demo-password', timeZone: 'Europe/Moscow' } as const;
 
 export async function ensureDemoTenant(identityAddr: string, file: string): Promise<DemoCredentials> {
@@ -93,7 +107,7 @@ export async function ensureDemoTenant(identityAddr: string, file: string): Prom
     await client.createUser({ email: DEMO.email, displayName: 'Demo Admin', password: DEMO.password, roles: [Role.ROLE_ADMIN] }, ctx).catch((err: ServiceError) => {
       if (err.code !== status.ALREADY_EXISTS) throw err;
     });
-    const key = await client.createApiKey({ name: 'demo', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write'] }, ctx);
+    const key = await client.createApiKey({ name: 'demo', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'deals:read', 'deals:write'] }, ctx);
     const form = await client.createPublicForm({ name: 'Demo contact form' }, ctx);
     const team = await ensureDemoTeam(identityAddr, ctx);
     const creds: DemoCredentials = { tenantSlug: DEMO.slug, tenantId, email: DEMO.email, password: DEMO.password, apiKey: key.secret, publicFormId: form.form!.id, team };

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDemoTenant } from './demo';
+import { ensureDemoPipeline, ensureDemoTenant } from './demo';
 import { ROOT, startPlatformProcesses } from './platform';
 import { serviceNames } from './services';
 import { loadConfig, runningPgSettings, stackUp } from './stack';
@@ -35,6 +35,7 @@ async function main() {
   console.log(`starting ${serviceNames().join(', ')} and the gateway…`);
   const platform = await startPlatformProcesses(env, { logDir, ports: { gateway: port }, logLevel: process.env.LOG_LEVEL ?? 'info' });
   const demo = await ensureDemoTenant(platform.addr.identity, join(runDir, 'demo.json'));
+  await ensureDemoPipeline(platform.addr.funnel!, demo.tenantId);
   const url = `http://localhost:${port}`;
   console.log(`
 Sales 2.0 is running.
