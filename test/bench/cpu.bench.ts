@@ -4,13 +4,10 @@
  * time of every process (from /proc/<pid>/stat) is divided by the requests served. contacts runs too:
  * every POST has a phone, so intake calls its MatchOrCreate (a new contact each time).
  */
-import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import autocannon from 'autocannon';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensureDemoTenant } from '../../tools/src/demo';
-import { dropPlatformData, startPlatformProcesses } from '../../tools/src/platform';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { startBenchPlatform } from './platform';
 /**
  * CPU seconds so far of every process, with its kind. The platform's own processes are recognised by
  * pid and PostgreSQL backends by database (this run's prefix), so on a shared machine another run's
@@ -43,17 +40,8 @@ function spent(a: Map<number, { key: string; s: number }>, b: Map<number, { key:
 }
 
 async function main() {
-  const urls = stackUrls();
-  const suffix = `.${uniqueName('cpu')}`;
-  await createRunTopics(kafkaFor(urls.kafkaBrokers, testLogger()), suffix);
-  const logDir = mkdtempSync(join(tmpdir(), 'cpu-'));
-  const prefix = `${uniqueName('cpu')}_`;
-  const chDb = uniqueName('cpu');
-  const p = await startPlatformProcesses(
-    { DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl },
-    { dbPrefix: prefix, clickhouseDatabase: chDb, topicSuffix: suffix, ports: { identity: 50371, intake: 50372, reporting: 50373, contacts: 50374, gateway: 18380 }, logDir, logLevel: 'warn' },
-  );
-  const demo = await ensureDemoTenant(p.addr.identity, join(logDir, 'demo.json'));
+  const bench = await startBenchPlatform('cpu', { ports: { identity: 50371, intake: 50372, reporting: 50373, contacts: 50374, funnel: 50375, gateway: 18380 } });
+  const { platform: p, demo, prefix } = bench;
   let seq = 0;
   const run = () => autocannon({ url: `${p.gatewayUrl}/v1/requests`, method: 'POST', connections: 20, duration: 10, headers: { authorization: `Bearer ${demo.apiKey}`, 'content-type': 'application/json' }, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify({ channel: 'web_form', phone: `+7999${2000000 + ++seq}` }) }) }] });
   const own = new Map(p.processes.map((x) => [x.child.pid!, x.name === 'gateway' ? 'gateway/src' : `services/${x.name}`]));
@@ -88,8 +76,7 @@ async function main() {
   console.log(`  not counted: ${other.toFixed(1)} s CPU of other processes on this machine in the ${loadS.toFixed(0)} s`);
   // The engines are shared with whatever else runs here: a loaded machine inflates them and `other`.
   console.log(`  load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min) at the end`);
-  await p.stop();
-  await dropPlatformData({ DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl }, { dbPrefix: prefix, clickhouseDatabase: chDb });
+  await bench.stop();
   process.exit(0);
 }
 main();

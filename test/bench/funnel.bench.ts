@@ -12,14 +12,9 @@
 import { PipelineServiceService, StageOutcome, type StageDefinition } from '@crm/contracts/crm/funnel/v1/pipelines';
 import { databaseUrl } from '@crm/db';
 import { createClient } from '@crm/grpc';
-import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import autocannon from 'autocannon';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { ensureDemoTenant } from '../../tools/src/demo';
-import { dropPlatformData, startPlatformProcesses } from '../../tools/src/platform';
+import { startBenchPlatform } from './platform';
 import { fmt, machine, percentile, postgresSettings } from './stats';
 
 const MOVE_RATE = Number(process.env.BENCH_FUNNEL_MOVE_RATE ?? 200);
@@ -82,24 +77,12 @@ async function timed(url: string, headers: Record<string, string>, iterations: n
 }
 
 async function main() {
-  const urls = stackUrls();
-  const suffix = `.${uniqueName('benchfunnel')}`;
-  await createRunTopics(kafkaFor(urls.kafkaBrokers, testLogger()), suffix);
-  const prefix = `${uniqueName('benchfunnel')}_`;
-  const chDb = uniqueName('benchfunnel_reporting');
-  const logDir = mkdtempSync(join(tmpdir(), 'crm-bench-funnel-'));
-  const env = { DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl };
-  const platform = await startPlatformProcesses(env, {
-    dbPrefix: prefix,
-    clickhouseDatabase: chDb,
-    topicSuffix: suffix,
+  const bench = await startBenchPlatform('benchfunnel', {
     ports: { identity: 50191, intake: 50192, reporting: 50193, contacts: 50194, funnel: 50195, gateway: 18195 },
-    logDir,
-    logLevel: 'warn',
     gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000' },
   });
+  const { platform, demo, urls, prefix } = bench;
   try {
-    const demo = await ensureDemoTenant(platform.addr.identity, join(logDir, 'demo.json'));
     const base = platform.gatewayUrl;
     const headers = { authorization: `Bearer ${demo.apiKey}`, 'content-type': 'application/json' };
     const pipelines = createClient(PipelineServiceService, { address: platform.addr.funnel! });
@@ -138,8 +121,7 @@ async function main() {
     console.log(`board (GET /v1/pipelines/{id}/board), ${DEALS.toLocaleString('en-US')} open deals, 6 columns × first page, ${BOARD_ITERATIONS} calls: p50 ${fmt(all.p50)} ms, p99 ${fmt(all.p99)} ms (${Math.round(all.bytes / 1024)} KiB) (target p99 ≤ 150 ms)`);
     console.log(`board filtered by owner + department: p50 ${fmt(filtered.p50)} ms, p99 ${fmt(filtered.p99)} ms`);
   } finally {
-    await platform.stop();
-    await dropPlatformData(env, { dbPrefix: prefix, clickhouseDatabase: chDb });
+    await bench.stop();
   }
 }
 

@@ -17,13 +17,10 @@
  */
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
 import { createClient, status as grpcStatus, type ServiceError } from '@crm/grpc';
-import { createRunTopics, kafkaFor, stackUrls, testLogger, uniqueName } from '@crm/testing';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DEMO, ensureDemoTenant } from '../../tools/src/demo';
-import { dropPlatformData, startPlatformProcesses } from '../../tools/src/platform';
+import { readdirSync, readFileSync } from 'node:fs';
+import { DEMO } from '../../tools/src/demo';
+import { startBenchPlatform } from './platform';
 import { fmt, machine, percentile, postgresSettings } from './stats';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -131,26 +128,12 @@ function machineBusy(): number {
 }
 
 async function main() {
-  const urls = stackUrls();
-  const suffix = `.${uniqueName('loginatk')}`;
-  await createRunTopics(kafkaFor(urls.kafkaBrokers, testLogger()), suffix);
-  const prefix = `${uniqueName('loginatk')}_`;
-  const chDb = uniqueName('loginatk_reporting');
-  const logDir = mkdtempSync(join(tmpdir(), 'crm-login-attack-'));
-  const platform = await startPlatformProcesses(
-    { DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl },
-    {
-      dbPrefix: prefix,
-      clickhouseDatabase: chDb,
-      topicSuffix: suffix,
-      ports: { identity: 50281, intake: 50282, reporting: 50283, contacts: 50284, gateway: 18390 },
-      logDir,
-      logLevel: 'warn',
-      gatewayEnv: { TRUST_PROXY: 'true', LOGIN_RATE_PER_IP: EDGE_RATE, API_RATE_PER_CREDENTIAL: '10000000' },
-    },
-  );
+  const bench = await startBenchPlatform('loginatk', {
+    ports: { identity: 50281, intake: 50282, reporting: 50283, contacts: 50284, funnel: 50285, gateway: 18390 },
+    gatewayEnv: { TRUST_PROXY: 'true', LOGIN_RATE_PER_IP: EDGE_RATE, API_RATE_PER_CREDENTIAL: '10000000' },
+  });
+  const { platform, demo, urls, prefix } = bench;
   try {
-    const demo = await ensureDemoTenant(platform.addr.identity, join(logDir, 'demo.json'));
     const member = demo.team?.[0];
     const base = platform.gatewayUrl;
     const list = new URL(`${base}/v1/requests?limit=20`);
@@ -217,8 +200,7 @@ async function main() {
     if (member) console.log(`another user's sign-in (right password, own address) once a second during the attack: ${members.ok}/${members.n} ok (${mix(mem.answers)}), p50 ${fmt(members.p50)} ms, p99 ${fmt(members.p99)} ms`);
   } finally {
     agent.destroy();
-    await platform.stop();
-    await dropPlatformData({ DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl }, { dbPrefix: prefix, clickhouseDatabase: chDb });
+    await bench.stop();
   }
   process.exit(0);
 }

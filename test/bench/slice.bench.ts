@@ -9,14 +9,10 @@
  *    in a child process, same machine, same run.
  */
 import { uuidv7 } from '@crm/db';
-import { stackUrls, testLogger, uniqueName, createRunTopics, kafkaFor } from '@crm/testing';
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDemoTenant } from '../../tools/src/demo';
-import { dropPlatformData, startPlatformProcesses } from '../../tools/src/platform';
+import { startBenchPlatform } from './platform';
 import { fmt, machine, percentile, postgresSettings } from './stats';
 
 const RATES = (process.env.BENCH_SLICE_RATES ?? '250,500,750,1000,1250').split(',').map(Number);
@@ -46,17 +42,11 @@ async function fixedRate(url: string, key: string, rate: number, seconds: number
 }
 
 async function main() {
-  const urls = stackUrls();
-  const suffix = `.${uniqueName('bench')}`;
-  await createRunTopics(kafkaFor(urls.kafkaBrokers, testLogger()), suffix);
-  const prefix = `${uniqueName('bench')}_`;
-  const chDb = uniqueName('bench_reporting');
-  const logDir = mkdtempSync(join(tmpdir(), 'crm-bench-'));
-  const platform = await startPlatformProcesses(
-    { DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl },
-    { dbPrefix: prefix, clickhouseDatabase: chDb, topicSuffix: suffix, ports: { identity: 50171, intake: 50172, reporting: 50173, contacts: 50174, gateway: 18180 }, logDir, logLevel: 'warn', gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000' } },
-  );
-  const demo = await ensureDemoTenant(platform.addr.identity, join(logDir, 'demo.json'));
+  const bench = await startBenchPlatform('bench', {
+    ports: { identity: 50171, intake: 50172, reporting: 50173, contacts: 50174, funnel: 50175, gateway: 18180 },
+    gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000' },
+  });
+  const { platform, demo, urls, clickhouseDatabase: chDb } = bench;
   const base = platform.gatewayUrl;
   try {
     // Warm up every path (JIT, pools, the intake tenant's first rows).
@@ -131,8 +121,7 @@ async function main() {
       `gateway overhead: GET /v1/requests (authenticated, 25 rows) ${fmt(list.requests.average, 0)} req/s (p99 ${list.latency.p99} ms) vs bare Fastify hello ${fmt(bare.requests.average, 0)} req/s = ${fmt((list.requests.average / bare.requests.average) * 100, 1)} %`,
     );
   } finally {
-    await platform.stop();
-    await dropPlatformData({ DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl }, { dbPrefix: prefix, clickhouseDatabase: chDb });
+    await bench.stop();
   }
   process.exit(0);
 }
