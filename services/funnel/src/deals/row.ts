@@ -1,5 +1,5 @@
 /**
- * A deal as its row reads (the SQL of ./ and ../pipelines/ select DEAL_COLUMNS), its event snapshot, and
+ * A deal as its row reads (timestamps as `em.execute` gives them: strings — wrap in `new Date()`) (the SQL of ./ and ../pipelines/ select DEAL_COLUMNS), its event snapshot, and
  * the two writes every stage change makes: a history entry and an event in the outbox, both in the
  * caller's transaction. Shared by DealService (moves) and PipelineService (migrations).
  */
@@ -36,10 +36,10 @@ export interface DealRow {
   /** date: YYYY-MM-DD (selected as text). */
   expected_close_date: string | null;
   version: number;
-  stage_entered_at: Date;
-  closed_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
+  stage_entered_at: Date | string;
+  closed_at: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
   created_by: string;
 }
 
@@ -103,8 +103,8 @@ export interface HistoryEntry {
   fromStageName: string | null;
   toStageName: string;
   pipelineVersion: number;
-  /** When the deal entered from_stage (the time in it is counted from there to `at`). */
-  enteredFromAt: Date | null;
+  /** When the deal entered from_stage (the time in it is counted from there to `at`); a row's raw value (a string) is fine. */
+  enteredFromAt: Date | string | null;
   lostReason?: string | null;
   comment?: string | null;
   changedBy: string;
@@ -113,7 +113,7 @@ export interface HistoryEntry {
 
 /** Appends the next history entry of the deal (seq = last + 1) in the caller's transaction. */
 export async function appendHistory(em: EntityManager, e: HistoryEntry): Promise<void> {
-  const seconds = e.enteredFromAt ? Math.max(0, Math.round((e.at.getTime() - e.enteredFromAt.getTime()) / 1000)) : 0;
+  const seconds = e.enteredFromAt ? Math.max(0, Math.round((e.at.getTime() - new Date(e.enteredFromAt).getTime()) / 1000)) : 0;
   await em.execute(
     `INSERT INTO deal_stage_history (deal_id, seq, tenant_id, kind, from_stage, to_stage, from_stage_name, to_stage_name, pipeline_version, seconds_in_stage, lost_reason, comment, changed_by, changed_at)
      SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM deal_stage_history WHERE deal_id = ?`,

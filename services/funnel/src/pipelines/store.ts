@@ -25,9 +25,13 @@ export function definitionToJson(def: PipelineDefinition): unknown {
   return PipelineDefinition.toJSON(def);
 }
 
-/** The tenant's pipeline (archived or not), or null: another tenant's is null like a missing one. */
+/**
+ * The tenant's pipeline (archived or not), or null: another tenant's is null like a missing one. `forUpdate`
+ * takes FOR NO KEY UPDATE: updates and migrations of one pipeline queue, deal inserts (whose foreign key
+ * takes KEY SHARE) do not wait for them.
+ */
 export async function findPipeline(em: EntityManager, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<PipelineRow | null> {
-  const rows = await em.execute<PipelineRow[]>(`SELECT * FROM pipelines WHERE tenant_id = ? AND id = ?${opts.forUpdate ? ' FOR UPDATE' : ''}`, [tenantId, id]);
+  const rows = await em.execute<PipelineRow[]>(`SELECT * FROM pipelines WHERE tenant_id = ? AND id = ?${opts.forUpdate ? ' FOR NO KEY UPDATE' : ''}`, [tenantId, id]);
   return rows[0] ?? null;
 }
 
