@@ -27,3 +27,6 @@ export const DEAL_CREATED = 'crm.funnel.deal.created.v1';
 export const DEAL_STAGE_CHANGED = 'crm.funnel.deal.stage_changed.v1';
 export const DEAL_WON = 'crm.funnel.deal.won.v1';
 export const DEAL_LOST = 'crm.funnel.deal.lost.v1';
+/** A won or lost deal reopened (its link back to open); a deal's title or amount changed (the link follows). */
+export const DEAL_REOPENED = 'crm.funnel.deal.reopened.v1';
+export const DEAL_UPDATED = 'crm.funnel.deal.updated.v1';

@@ -8,18 +8,19 @@ import { RequestSchema } from './db/entities/request.entity';
 import { intakeMigrations } from './db/migrations/intake_0001_requests';
 import { intakeService } from './grpc/intake.server';
 import { contactEventsConsumer } from './kafka/crm.contacts.contact.v1.consumer';
+import { dealEventsConsumer } from './kafka/crm.funnel.deal.v1.consumer';
 import { RequestsService } from './requests.service';
 import { routingParts } from './routing';
 import { RoutingService } from './routing/routing.service';
 import { tasksParts } from './tasks';
 import { GrpcTeamDirectory } from './team';
 import { timersParts } from './timers';
-import { workflowParts } from './workflow';
+import { workflowParts, WorkflowService } from './workflow';
 
 /**
  * Starts intake: its database (created and migrated, with the runtime's outbox), the outbox relay, the
- * consumer of contacts' merges, the contact backfill, the areas of working the request (workflow,
- * routing, tasks, timers) and the gRPC server. Used by main.ts, the integration tests (in-process) and
+ * consumers of contacts' merges and of the funnel's request links (the conversion saga), the contact
+ * backfill, the areas of working the request (workflow, routing, tasks, timers) and the gRPC server. Used by main.ts, the integration tests (in-process) and
  * the lead's `npm start`.
  */
 export function startIntake(env: IntakeEnv, opts: { handleSignals?: boolean } = {}): Promise<RunningService> {
@@ -38,7 +39,12 @@ export function startIntake(env: IntakeEnv, opts: { handleSignals?: boolean } = 
         const parts: Partial<Built>[] = [routingParts(ctx), workflowParts(ctx), tasksParts(ctx), timersParts(ctx)];
         return {
           grpc: [intakeService(requests), ...parts.flatMap((p) => p.grpc ?? [])],
-          consumers: [contactEventsConsumer(env.TOPIC_SUFFIX), ...parts.flatMap((p) => p.consumers ?? [])],
+          consumers: [
+            contactEventsConsumer(env.TOPIC_SUFFIX),
+            // The conversion saga: funnel's request_linked finishes a request's move to converted / attached.
+            dealEventsConsumer(env.TOPIC_SUFFIX, new WorkflowService(orm!, team, env.INTAKE_DEFAULT_COUNTRY, logger), logger),
+            ...parts.flatMap((p) => p.consumers ?? []),
+          ],
           workers: [backfill, ...parts.flatMap((p) => p.workers ?? [])],
           close: async () => {
             for (const p of parts) await p.close?.();

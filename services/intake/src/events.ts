@@ -26,3 +26,7 @@ export const CONTACT_MERGE_UNDONE = 'crm.contacts.contact.merge_undone.v1';
 export const CONTACT_UPDATED = 'crm.contacts.contact.updated.v1';
 
 export type ContactLinkCause = 'backfill' | 'merge' | 'merge_undone';
+
+/** Consumed: the funnel's deal events; `request_linked` finishes a conversion or an attachment (proto/topics/crm.funnel.deal.v1.yaml). */
+export const DEAL_TOPIC = 'crm.funnel.deal.v1';
+export const DEAL_REQUEST_LINKED = 'crm.funnel.deal.request_linked.v1';

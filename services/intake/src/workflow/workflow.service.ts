@@ -200,11 +200,19 @@ export class WorkflowService {
    * then update, history, events and timers in the same transaction. A change that sets nothing
    * returns the row as it is (no version bump, no event).
    */
-  private mutate(ctx: TenantContext, what: string, rawId: string, expectedVersion: number, build: (c: Change) => void | Promise<void>): Promise<RequestRow> {
+  private mutate(
+    ctx: TenantContext,
+    what: string,
+    rawId: string,
+    expectedVersion: number,
+    build: (c: Change) => void | Promise<void>,
+    /** The caller's transaction (a consumer's): the change runs in a savepoint of it. */
+    outer?: EntityManager,
+  ): Promise<RequestRow> {
     const id = prepareId(what, 'id', rawId);
     const expected = versionOf(what, expectedVersion);
     const vis = visibilitySql(visibilityFor(ctx));
-    return this.orm.em.fork().transactional(async (em) => {
+    return (outer ?? this.orm.em.fork()).transactional(async (em) => {
       const raw = await em.execute<Record<string, unknown>[]>(`SELECT * FROM requests WHERE tenant_id = ? AND id = ? AND ${vis.sql} FOR UPDATE`, [ctx.tenantId, id, ...vis.params]);
       if (!raw.length) throw new NotFoundError('request', id);
       const before = this.mapRow(raw[0]);
@@ -373,6 +381,33 @@ export class WorkflowService {
       if (r.change.checkAssignee && roster && r.change.assigneeId) this.checkAssignee(roster, r.change.assigneeId, c.before.departmentId, opts.bulk ?? false);
       this.applyPlan(c, r.change, ctx);
     });
+  }
+
+  /**
+   * The conversion saga's second half (funnel's `request_linked`, services/intake/src/kafka/crm.funnel.deal.v1.consumer.ts):
+   * moves the request to `converted` / `attached` with the deal through the same plan as TransitionRequest,
+   * in `outer` (the consumer's transaction; a savepoint of it, so a refusal leaves it usable). A request
+   * already in that state with that deal is left as it is (`changed: false`); any other refusal (a
+   * terminal state, trash, deferred, another deal) is thrown as TransitionRequest would answer it.
+   */
+  async linkDeal(ctx: TenantContext, input: { requestId: string; dealId: string; kind: 'converted' | 'attached' }, outer?: EntityManager): Promise<{ request: RequestRow; changed: boolean }> {
+    let changed = false;
+    const dealId = input.dealId.trim().toLowerCase();
+    const request = await this.mutate(
+      ctx,
+      'LinkDeal',
+      input.requestId,
+      0,
+      (c) => {
+        if (c.before.state === input.kind && c.before.dealId === dealId) return;
+        const r = plan(c.before.state, input.kind, { dealId, callerId: ctx.callerId, now: c.at });
+        if (!r.ok) throw refusalError(r.refusal);
+        this.applyPlan(c, r.change, ctx);
+        changed = true;
+      },
+      outer,
+    );
+    return { request, changed };
   }
 
   async assign(ctx: TenantContext, input: AssignInput, cause: AssignCause = input.take ? 'take' : 'manual', roster?: Roster): Promise<RequestRow> {

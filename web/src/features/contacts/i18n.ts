@@ -132,6 +132,7 @@ export const contactsRu = {
   'contacts.timeline.deal_stage_changed': 'Этап сделки',
   'contacts.timeline.deal_won': 'Сделка выиграна',
   'contacts.timeline.deal_lost': 'Сделка проиграна',
+  'contacts.timeline.deal_reopened': 'Сделка открыта заново',
   'contacts.requests.title': 'Обращения',
 
   'contacts.merges.title': 'Объединения',
@@ -372,6 +373,7 @@ export const contactsEn: Record<keyof typeof contactsRu, string> = {
   'contacts.timeline.deal_stage_changed': 'Deal stage',
   'contacts.timeline.deal_won': 'Deal won',
   'contacts.timeline.deal_lost': 'Deal lost',
+  'contacts.timeline.deal_reopened': 'Deal reopened',
   'contacts.requests.title': 'Requests',
 
   'contacts.merges.title': 'Merges',
