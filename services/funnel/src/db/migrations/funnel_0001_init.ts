@@ -63,8 +63,56 @@ export class Migration0001Init extends Migration {
       )`);
     // One deal per originating request (the conversion's exactly-once).
     this.addSql('CREATE UNIQUE INDEX deals_tenant_origin_request_uq ON deals (tenant_id, origin_request_id) WHERE origin_request_id IS NOT NULL');
-    // The board: a column is (pipeline, stage), newest stage change first.
-    this.addSql('CREATE INDEX deals_board_idx ON deals (tenant_id, pipeline_id, stage, stage_entered_at DESC, id DESC)');
+    // The board: a column is (pipeline, stage), newest stage change first. INCLUDE: a column's count and
+    // totals per currency (the closed-days window, who-sees-what) read from the index alone.
+    this.addSql(
+      'CREATE INDEX deals_board_idx ON deals (tenant_id, pipeline_id, stage, stage_entered_at DESC, id DESC) INCLUDE (currency, amount_minor, closed_at, owner_id, department_id)',
+    );
+    // The board's counts and totals of open deals, kept by a trigger in the writing transaction (every
+    // writer of deals — moves, migrations, anything — keeps it right): one row per (pipeline, stage,
+    // currency, owner, department), so a column of 50,000 open deals sums a few hundred rows, with
+    // who-sees-what and the owner/department filters applied to the same columns as on deals.
+    this.addSql(`
+      CREATE TABLE deal_open_totals (
+        tenant_id text NOT NULL,
+        pipeline_id uuid NOT NULL,
+        stage text NOT NULL,
+        currency text NOT NULL,
+        owner_id uuid,
+        department_id uuid,
+        n bigint NOT NULL,
+        amount numeric NOT NULL
+      )`);
+    this.addSql('CREATE UNIQUE INDEX deal_open_totals_uq ON deal_open_totals (tenant_id, pipeline_id, stage, currency, owner_id, department_id) NULLS NOT DISTINCT');
+    this.addSql(`
+      CREATE FUNCTION deal_open_totals_add(t text, p uuid, s text, c text, o uuid, dep uuid, dn bigint, da numeric) RETURNS void LANGUAGE sql AS $$
+        INSERT INTO deal_open_totals AS x (tenant_id, pipeline_id, stage, currency, owner_id, department_id, n, amount) VALUES (t, p, s, c, o, dep, dn, da)
+        ON CONFLICT (tenant_id, pipeline_id, stage, currency, owner_id, department_id) DO UPDATE SET n = x.n + EXCLUDED.n, amount = x.amount + EXCLUDED.amount
+      $$`);
+    // Two rows change when a deal moves: always the smaller key first, so two opposite moves never deadlock.
+    this.addSql(`
+      CREATE FUNCTION deal_open_totals_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        was boolean := TG_OP <> 'INSERT' AND OLD.state = 'open';
+        now_open boolean := TG_OP <> 'DELETE' AND NEW.state = 'open';
+        old_key text;
+        new_key text;
+      BEGIN
+        IF was THEN old_key := concat_ws('|', OLD.pipeline_id, OLD.stage, OLD.currency, OLD.owner_id, OLD.department_id); END IF;
+        IF now_open THEN new_key := concat_ws('|', NEW.pipeline_id, NEW.stage, NEW.currency, NEW.owner_id, NEW.department_id); END IF;
+        IF was AND now_open AND old_key = new_key AND OLD.amount_minor = NEW.amount_minor THEN RETURN NULL; END IF;
+        IF was AND now_open AND new_key < old_key THEN
+          PERFORM deal_open_totals_add(NEW.tenant_id, NEW.pipeline_id, NEW.stage, NEW.currency, NEW.owner_id, NEW.department_id, 1, NEW.amount_minor);
+          PERFORM deal_open_totals_add(OLD.tenant_id, OLD.pipeline_id, OLD.stage, OLD.currency, OLD.owner_id, OLD.department_id, -1, -OLD.amount_minor);
+          RETURN NULL;
+        END IF;
+        IF was THEN PERFORM deal_open_totals_add(OLD.tenant_id, OLD.pipeline_id, OLD.stage, OLD.currency, OLD.owner_id, OLD.department_id, -1, -OLD.amount_minor); END IF;
+        IF now_open THEN PERFORM deal_open_totals_add(NEW.tenant_id, NEW.pipeline_id, NEW.stage, NEW.currency, NEW.owner_id, NEW.department_id, 1, NEW.amount_minor); END IF;
+        RETURN NULL;
+      END $$`);
+    this.addSql(`
+      CREATE TRIGGER deal_open_totals_trg AFTER INSERT OR DELETE OR UPDATE OF pipeline_id, stage, state, currency, amount_minor, owner_id, department_id ON deals
+      FOR EACH ROW EXECUTE FUNCTION deal_open_totals_trg()`);
     this.addSql('CREATE INDEX deals_tenant_created_idx ON deals (tenant_id, created_at DESC, id DESC)');
     this.addSql('CREATE INDEX deals_tenant_owner_idx ON deals (tenant_id, owner_id) WHERE owner_id IS NOT NULL');
     this.addSql('CREATE INDEX deals_tenant_card_idx ON deals (tenant_id, client_card_id) WHERE client_card_id IS NOT NULL');
