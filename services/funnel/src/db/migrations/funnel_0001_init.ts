@@ -98,8 +98,8 @@ export class Migration0001Init extends Migration {
         old_key text;
         new_key text;
       BEGIN
-        IF was THEN old_key := concat_ws('|', OLD.pipeline_id, OLD.stage, OLD.currency, OLD.owner_id, OLD.department_id); END IF;
-        IF now_open THEN new_key := concat_ws('|', NEW.pipeline_id, NEW.stage, NEW.currency, NEW.owner_id, NEW.department_id); END IF;
+        IF was THEN old_key := concat_ws('|', OLD.pipeline_id, OLD.stage, OLD.currency, coalesce(OLD.owner_id::text, '-'), coalesce(OLD.department_id::text, '-')); END IF;
+        IF now_open THEN new_key := concat_ws('|', NEW.pipeline_id, NEW.stage, NEW.currency, coalesce(NEW.owner_id::text, '-'), coalesce(NEW.department_id::text, '-')); END IF;
         IF was AND now_open AND old_key = new_key AND OLD.amount_minor = NEW.amount_minor THEN RETURN NULL; END IF;
         IF was AND now_open AND new_key < old_key THEN
           PERFORM deal_open_totals_add(NEW.tenant_id, NEW.pipeline_id, NEW.stage, NEW.currency, NEW.owner_id, NEW.department_id, 1, NEW.amount_minor);
