@@ -16,9 +16,15 @@ export interface Problem {
   owner_contact_id?: string;
   owner_company_id?: string;
   owner?: string;
-  /** A 409 over an illegal transition: the request's state and the states allowed from it. */
+  /** A 409 over an illegal transition: the request's state and the states allowed from it (a deal's move: the stage keys). */
   state?: string;
   allowed?: string[];
+  /** A 409 over a deal's move: the target stage; for a failing guard, which guard and what it misses (field or checklist item keys). */
+  stage?: string;
+  guard?: string;
+  missing?: string[];
+  /** A 400 over a pipeline definition: every problem at once, with a path into the definition and a code. */
+  violations?: { field: string; code: string; message: string }[];
   /** A 412 over a stale version: the record as it is now (its REST JSON). */
   current?: unknown;
   /** A 409 on publishing routing: the version's problems. */

@@ -43,8 +43,23 @@ export const problemSchema = {
     owner_company_id: { ...uuid, description: 'A 409 over a tax id: the company that has it' },
     owner: { type: 'string', description: 'The path of that contact or company, e.g. /v1/contacts/{id}' },
     state: { type: 'string', enum: STATES, description: 'A 409 over an illegal transition: the state the request is in' },
-    allowed: { type: 'array', items: { type: 'string', enum: STATES }, description: 'A 409 over an illegal transition: the states it may move to from there' },
-    current: { anyOf: [{ $ref: 'Request#' }, { $ref: 'Task#' }], description: 'A 412 (stale `If-Match` / `expected_version`): the request (or task) as it is now' },
+    allowed: {
+      type: 'array',
+      items: { type: 'string' },
+      description: "A 409 over an illegal transition: the states a request may move to from its `state`; over a deal's move (with `stage`), the keys of the stages the deal may move to",
+    },
+    stage: { type: 'string', description: "A 409 over a deal's move: the stage it was refused (with `allowed`, or with `guard` and `missing`)" },
+    guard: { type: 'string', enum: ['required_fields', 'checklist_complete'], description: "A 409 over a deal's move: the target stage's guard that does not hold" },
+    missing: { type: 'array', items: { type: 'string' }, description: 'With `guard`: the fields that must be set (`amount`, `owner_id`, custom field keys) or the checklist items to tick (their keys)' },
+    violations: {
+      type: 'array',
+      description: 'A 400 over a pipeline definition: every problem of it at once',
+      items: { $ref: 'Violation#' },
+    },
+    current: {
+      anyOf: [{ $ref: 'Request#' }, { $ref: 'Task#' }, { $ref: 'Deal#' }, { $ref: 'Pipeline#' }],
+      description: 'A 412 (stale `If-Match` / `expected_version`): the request (task, deal, pipeline) as it is now',
+    },
     problems: {
       type: 'array',
       description: 'A 409 on publishing routing: what is wrong with the version',

@@ -36,6 +36,7 @@ import {
   type TrashReason,
 } from '@crm/contracts/crm/intake/v1/workflow';
 import { DomainError, type DomainErrorCode } from '@crm/errors';
+import { funnelCurrentOut, funnelProblemMembers } from './funnel-mappers';
 import { channelIn, requestOut, stateIn, STATES } from './mappers';
 
 /** `MEANING_AXIS_NON_TARGETED` → `non_targeted`. */
@@ -104,6 +105,8 @@ function currentOut(v: unknown): unknown {
   const obj = parseMaybe(v);
   if (typeof obj !== 'object' || obj === null) return undefined;
   try {
+    const funnel = funnelCurrentOut(obj);
+    if (funnel) return funnel;
     if ('dueAt' in obj || 'due_at' in obj) return taskOut(Task.fromJSON(obj));
     return requestOut(Request.fromJSON(obj));
   } catch {
@@ -127,7 +130,12 @@ export function workflowProblem(code: DomainErrorCode, details: Record<string, u
       status = 412;
     }
   }
-  if (code === 'FAILED_PRECONDITION' || code === 'CONFLICT') {
+  // A funnel move or guard (`stage` in the details: stage keys, not request states) or a rejected pipeline definition.
+  const funnel = funnelProblemMembers(details);
+  if (funnel.violations && code === 'INVALID_ARGUMENT') members.violations = funnel.violations;
+  if (funnel.stage && (code === 'FAILED_PRECONDITION' || code === 'CONFLICT')) {
+    for (const k of ['stage', 'allowed', 'guard', 'missing']) if (funnel[k] !== undefined) members[k] = funnel[k];
+  } else if (code === 'FAILED_PRECONDITION' || code === 'CONFLICT') {
     const state = stateWord(details.state);
     if (state) members.state = state;
     const allowedRaw = parseMaybe(details.allowed);

@@ -81,6 +81,15 @@ function config(publicFormId: string): string {
     ...['countRequests', 'bulkAssignRequests', 'bulkTransitionRequests', 'createTask', 'listTasks', 'createView', 'updateView', 'getRoutingVersion', 'validateRoutingVersion', 'publishRoutingVersion']
       .flatMap((op) => accept(op, ['400'])),
     ...['saveRoutingDraft', 'simulateRoute'].flatMap((op) => accept(op, ['400', '413'], ['413'])),
+    // the funnel: a definition whose meaning funnel refuses (unreachable stages, trap cycles, unknown stages,
+    // fields or currencies: 400 with violations), a stage or lost reason the pipeline lacks, a currency not in
+    // funnel's list, a custom field the pipeline does not declare, a cursor not issued, `close_to` before
+    // `close_from`, a mapping naming stages that do not exist; a stale `expected_version` (412); a reused
+    // Idempotency-Key (422) — rules of the data, not of the schema.
+    ...['createPipeline', 'updatePipeline', 'archivePipeline', 'previewPipelineMigration', 'applyPipelineMigration', 'listDeals', 'listStageDeals', 'getBoard']
+      .concat(['updateDeal', 'moveDeal', 'reopenDeal', 'setDealChecklistItem'])
+      .flatMap((op) => accept(op, ['400', '412'])),
+    ...accept('createDeal', ['400', '422']),
     // sign-in security (identity): a login-locks cursor the server did not issue.
     ...accept('listLoginLocks', ['400']),
     ...accept('createContact', ['400', '422']),

@@ -29,7 +29,11 @@ export function operationsOf(doc: Json): Operation[] {
 }
 
 export const isPublic = (doc: Json, o: Operation) => Array.isArray(o.op.security ?? doc.security) && (o.op.security ?? doc.security).length === 0;
-export const successStatus = (o: Operation) => Object.keys(o.op.responses ?? {}).find((s) => /^2\d\d$/.test(s));
+/** The 2xx an operation answers; a create's 201 before the 200 of its replay (`POST /v1/deals` with a used Idempotency-Key). */
+export const successStatus = (o: Operation) => {
+  const ok = Object.keys(o.op.responses ?? {}).filter((s) => /^2\d\d$/.test(s));
+  return ok.includes('201') ? '201' : ok[0];
+};
 export const isEventStream = (o: Operation) => Object.values(o.op.responses ?? {}).some((r: Json) => r?.content && 'text/event-stream' in r.content);
 export const documents = (o: Operation, status: number) => String(status) in (o.op.responses ?? {});
 export const pathParams = (path: string) => [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
@@ -144,6 +148,9 @@ export class IdBook {
         if (item && typeof item === 'object' && typeof (item as Json).id === 'string') {
           this.add(plural(kebab(k)), (item as Json).id);
           if (!Array.isArray(v)) nested.push([k, (item as Json).id]);
+        } else if (Array.isArray(v) && item && typeof item === 'object' && typeof (item as Json).key === 'string') {
+          // Keyed parts of a record (a pipeline's `stages[]`, a deal's `checklist[]`): path parameters, not ids.
+          this.add(plural(kebab(k)), (item as Json).key);
         }
       }
     }

@@ -110,6 +110,8 @@ export async function tasksRoutes(app: FastifyInstance, deps: GatewayDeps): Prom
       requireScope(req.caller!, 'tasks:write');
       const key = idempotencyKey(req.headers['idempotency-key']);
       const b = req.body;
+      // Intake keeps only the deal's id: the deal must be one of the tenant's that the caller may see (else 404).
+      if (b.deal_id) await clients.deals.getDeal({ id: b.deal_id }, req.caller!.tenant);
       const res = await clients.tasks.createTask(
         {
           title: b.title,

@@ -449,6 +449,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/deals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search and filter deals, newest first
+         * @description Only the deals you may see; every filter given must hold.
+         */
+        get: operations["listDeals"];
+        put?: never;
+        /**
+         * Create a deal
+         * @description With `Idempotency-Key`, a retry answers the first deal (200, `Idempotent-Replayed: true`); the same key with another body is a 422. Another tenant's pipeline, client card, company or contact is a 404; a stage whose guard does not hold a 409.
+         */
+        post: operations["createDeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deal with its checklist and the requests linked to it */
+        get: operations["getDeal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a deal's fields
+         * @description With `expected_version`, a deal changed since is a 412 with `current`. Stage moves are POST …/move.
+         */
+        patch: operations["updateDeal"];
+        trace?: never;
+    };
+    "/v1/deals/{id}/checklist/{item_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Tick or untick an item of the checklist of the deal's current stage
+         * @description Who ticked it and when are kept. An item the current stage does not have is a 404.
+         */
+        put: operations["setDealChecklistItem"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deals/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deal's stage history, oldest first */
+        get: operations["getDealHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deals/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a deal to another stage
+         * @description A move the pipeline's definition does not allow is a 409 with `stage` and `allowed` (the stage keys it may go to); a guard that fails is a 409 with `stage`, `guard` (`required_fields` / `checklist_complete`) and `missing`; a lost stage without one of the pipeline's lost reasons is a 400; a stale `expected_version` a 412 with `current`.
+         */
+        post: operations["moveDeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deals/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reopen a won or lost deal
+         * @description At `to_stage` (an open stage of its version) or the first stage. A deal that is open is a 409.
+         */
+        post: operations["reopenDeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/duplicates": {
         parameters: {
             query?: never;
@@ -1009,6 +1131,168 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's pipelines (archived ones with include_archived) */
+        get: operations["listPipelines"];
+        put?: never;
+        /**
+         * Create a pipeline (version 1)
+         * @description An invalid definition is a 400 with `violations` (every problem at once); a name another pipeline of the tenant has is a 409. Needs an admin or a head of sales.
+         */
+        post: operations["createPipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a definition without storing it (the editor calls it as you type)
+         * @description Every problem at once, each with a path into the definition and a code; none: the definition is valid.
+         */
+        post: operations["validatePipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A pipeline at its current version (or at `version`) */
+        get: operations["getPipeline"];
+        /**
+         * Store a new version of the definition
+         * @description Deals stay on their version until migrated (POST …/migration). With `expected_version`, a pipeline changed since is a 412 with `current`. An invalid definition is a 400 with `violations`.
+         */
+        put: operations["updatePipeline"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a pipeline (hidden from the board and from new deals) or restore it
+         * @description Restoring a pipeline whose name another pipeline took meanwhile is a 409.
+         */
+        post: operations["archivePipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{id}/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The board of a pipeline: for every stage, the count, the amounts per currency and the first page of deals
+         * @description Only the deals you may see, with the filters. Won and lost columns show the deals closed in the last `closed_days` days.
+         */
+        get: operations["getBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{id}/board/{stage}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The next page of one column of the board
+         * @description Pass the column's `next_cursor` as `cursor`, with the board's filters unchanged. A stage the pipeline does not have is a 400.
+         */
+        get: operations["listStageDeals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{id}/migration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the open deals of older versions to the current one by a mapping, in one transaction
+         * @description Each deal whose stage changes gets a `migrated` history entry. An old stage holding deals left unmapped is a 409; an `expected_total` that is no longer the preview's total is a 409 (preview again).
+         */
+        post: operations["applyPipelineMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/pipelines/{id}/migration/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many open deals of older versions a mapping would move where
+         * @description Old stages that hold deals and are left out of the mapping are listed as `unmapped_stages` (applying would be refused).
+         */
+        post: operations["previewPipelineMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/public-forms": {
         parameters: {
             query?: never;
@@ -1234,6 +1518,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/requests/{id}/attach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a request to an open deal or to a client card
+         * @description With `deal_id`: links the request to the open deal in funnel and moves it to `attached` with the deal (exactly once, like a conversion: a retry answers the same; a deal that is won or lost is a 409, a request linked to another deal a 409). With `client_card_id`: moves it to `attached` with the card (it must exist: else 404); `deal` is null then. A request that cannot be attached is a 409 with `state` and `allowed`.
+         */
+        post: operations["attachRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/requests/{id}/axes": {
         parameters: {
             query?: never;
@@ -1266,6 +1570,43 @@ export interface paths {
         put?: never;
         /** Comment on a request (never changes its state) */
         post: operations["addComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/convert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Convert a request into a new deal
+         * @description Creates a deal in the pipeline, pre-filled from the request (title, department, project, attribution, owner: the assignee or you), its contact and the contact's client card, and moves the request to `converted` with the deal's id — exactly once: a retry, a double click or concurrent calls get the same deal (funnel keeps one deal per request), and if the second write is lost intake finishes it from funnel's event. 201 when this call made the deal; 200 when the request already had it. A request that cannot be converted (`deferred`, `trash`, `closed`, `attached`) is a 409 with `state` and `allowed`, as is one converted into another deal; another tenant's request or pipeline is a 404.
+         */
+        post: operations["convertRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/deals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The deals a request went to (converted into or attached to) */
+        get: operations["listRequestDeals"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2039,6 +2380,29 @@ export interface components {
             /** @description Optimistic concurrency when `If-Match` is not sent: the change applies only while the request is still at this `version` (else 412 with `current`) */
             expected_version?: number;
         } & (unknown | unknown);
+        /**
+         * @description Attach a request to an existing open deal (`deal_id`) or to a client card (`client_card_id`): exactly one of them.
+         * @example {
+         *       "deal_id": "01960000-0000-7000-8000-000000000002"
+         *     }
+         */
+        AttachRequest: {
+            /**
+             * Format: uuid
+             * @description An open deal of the tenant
+             */
+            deal_id?: string;
+            /**
+             * Format: uuid
+             * @description A client card of the tenant
+             */
+            client_card_id?: string;
+        };
+        /** @description The request (now `attached`) and the deal it was attached to (null when attached to a client card) */
+        Attachment: {
+            request: components["schemas"]["Request"];
+            deal: components["schemas"]["Deal"] | null;
+        };
         /** @description Where a request came from: UTM tags, landing page and referrer ('' when unknown) */
         Attribution: {
             utm_source?: string;
@@ -2105,6 +2469,26 @@ export interface components {
             /** @description Optimistic concurrency when `If-Match` is not sent: the change applies only while the request is still at this `version` (else 412 with `current`) */
             expected_version?: number;
         } | unknown | unknown;
+        /** @description The board of a pipeline: a column per stage of its current version (won and lost show the deals closed in the last `closed_days`); deals of older versions show in the column of their stage's key */
+        Board: {
+            pipeline: components["schemas"]["Pipeline"];
+            columns: components["schemas"]["BoardColumn"][];
+        };
+        /** @description A stage of the board: how many deals it holds for the filters, their amounts per currency, the first page of them (last stage change first) */
+        BoardColumn: {
+            stage: string;
+            name: string;
+            /** @enum {string} */
+            outcome: "open" | "won" | "lost";
+            count: number;
+            totals: {
+                currency: string;
+                amount_minor: number;
+            }[];
+            items: components["schemas"]["Deal"][];
+            /** @description Pass as `cursor` to GET …/board/{stage} for more; null when this is all */
+            next_cursor: string | null;
+        };
         /**
          * @example {
          *       "assignee_id": "01936f5e-1234-7abc-9abc-0123456789ac",
@@ -2168,6 +2552,14 @@ export interface components {
             reason: string;
             /** @description Optimistic concurrency: the change applies only while the record is still at this `version` (else 409) */
             expected_version?: number;
+        };
+        /**
+         * @example {
+         *       "checked": true
+         *     }
+         */
+        ChecklistTick: {
+            checked: boolean;
         };
         /** @description The tenant's relationship with a person or a company: state, kind, owner, agent */
         ClientCard: {
@@ -2354,6 +2746,50 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /** @description The deal a request was converted into, and the request (now `converted`, with `deal_id`) */
+        Conversion: {
+            deal: components["schemas"]["Deal"];
+            request: components["schemas"]["Request"];
+        };
+        /**
+         * @description Turn a request into a new deal. Everything but the pipeline is optional and pre-filled from the request, its contact and the contact's client card.
+         * @example {
+         *       "amount_minor": 15000000,
+         *       "currency": "RUB",
+         *       "pipeline_id": "01960000-0000-7000-8000-000000000001",
+         *       "title": "Анна Смирнова — web form"
+         *     }
+         */
+        ConvertRequest: {
+            /**
+             * Format: uuid
+             * @description The pipeline the deal opens in (at its first stage unless `stage` names another open stage)
+             */
+            pipeline_id: string;
+            /** @description Default: "<name or phone> — <channel>" */
+            title?: string;
+            /** @description Integer minor units (kopecks, cents); default 0 */
+            amount_minor?: number;
+            /** @description ISO 4217; default: the pipeline's */
+            currency?: string;
+            /** @description An open stage whose guard holds; default: the first */
+            stage?: string;
+            /**
+             * Format: uuid
+             * @description Default: the request's assignee, else you
+             */
+            owner_id?: string;
+            /**
+             * @description Default: `agents` for a client brought by an agent (its card is `via_agent`), else `inbound_leadgen`
+             * @enum {string}
+             */
+            sales_channel?: "agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners";
+            /**
+             * Format: date
+             * @description YYYY-MM-DD
+             */
+            expected_close_date?: string;
+        };
         /**
          * @example {
          *       "name": "Сайт",
@@ -2449,6 +2885,58 @@ export interface components {
             /** Format: uuid */
             company_id?: string;
             points?: components["schemas"]["PointInput"][];
+        };
+        /**
+         * @description A new deal on the pipeline's current version, at its first stage unless `stage` names another open stage whose guard holds. The owner is you unless `owner_id` says otherwise; the currency the pipeline's default unless given. Another tenant's pipeline (or one that is archived) is a 404.
+         * @example {
+         *       "amount_minor": 125000000,
+         *       "currency": "RUB",
+         *       "expected_close_date": "2028-06-30",
+         *       "pipeline_id": "01936f5e-1234-7abc-8abc-0123456789ab",
+         *       "sales_channel": "inbound_leadgen",
+         *       "title": "Поставка оборудования"
+         *     }
+         */
+        CreateDeal: {
+            /** Format: uuid */
+            pipeline_id: string;
+            /** @description 1..200 characters, not blank */
+            title: string;
+            /** @description Integer minor units (kopecks, cents), 0..10^15 */
+            amount_minor?: number;
+            /** @description ISO 4217, e.g. `RUB`, `USD`, `EUR` (an unknown code is a 400) */
+            currency?: string;
+            stage?: string;
+            /** Format: uuid */
+            client_card_id?: string;
+            /** Format: uuid */
+            company_id?: string;
+            contact_ids?: string[];
+            /** Format: uuid */
+            owner_id?: string;
+            /** Format: uuid */
+            department_id?: string;
+            /** Format: uuid */
+            project_id?: string;
+            /**
+             * @description How the deal was sourced (DOMAIN.md)
+             * @enum {string}
+             */
+            sales_channel?: "agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners";
+            /**
+             * Format: uuid
+             * @description For agents, ad agencies and tech partners: the partner's client card
+             */
+            partner_card_id?: string;
+            /** @description The pipeline's custom fields by key, each value in its type's canonical form (`12.5`, `42`, `true`, `2028-06-30`, an enum option) */
+            custom_fields?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date
+             * @description YYYY-MM-DD
+             */
+            expected_close_date?: string;
         };
         /**
          * @description Merge `loser_id` into `survivor_id` (the caller chooses the survivor); a contact with itself, or an already merged one, is a 409
@@ -2587,6 +3075,181 @@ export interface components {
         CreatedApiKey: {
             key: components["schemas"]["ApiKey"];
             secret: string;
+        };
+        /** @description A deal on a pipeline: amount, client, owner, where it came from, the stage it is at */
+        Deal: {
+            /**
+             * Format: uuid
+             * @description UUIDv7
+             */
+            id: string;
+            title: string;
+            /** @description Integer minor units */
+            amount_minor: number;
+            /** @description ISO 4217 */
+            currency: string;
+            /** Format: uuid */
+            pipeline_id: string;
+            /** @description The version of the definition the deal is on (until migrated) */
+            pipeline_version: number;
+            /** @description The stage key */
+            stage: string;
+            stage_name: string;
+            /** @enum {string} */
+            state: "open" | "won" | "lost";
+            /** @description For `lost` */
+            lost_reason: string | null;
+            client_card_id: string | null;
+            company_id: string | null;
+            contact_ids: string[];
+            owner_id: string | null;
+            department_id: string | null;
+            project_id: string | null;
+            /** @enum {string|null} */
+            sales_channel: "agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners" | null;
+            /** @description For agents, ad agencies and tech partners: the partner's client card */
+            partner_card_id: string | null;
+            /** @description Copied from the request the deal was made from (null where unknown) */
+            attribution: {
+                utm_source: string | null;
+                utm_medium: string | null;
+                utm_campaign: string | null;
+                utm_content: string | null;
+                utm_term: string | null;
+                landing_page: string | null;
+                /** @description The request's channel: phone, chat, email, signup, web_form */
+                channel: string | null;
+                dialed_number_kind: string | null;
+            };
+            /** @description The request the deal was made from; null when made by hand */
+            origin_request_id: string | null;
+            custom_fields: {
+                [key: string]: string;
+            };
+            /** Format: date */
+            expected_close_date: string | null;
+            /** @description The checklist of the current stage */
+            checklist: {
+                key: string;
+                text: string;
+                checked: boolean;
+                /** @description The user's or API key's id, or the name of the service that did it */
+                checked_by: string | null;
+                /** Format: date-time */
+                checked_at: string | null;
+            }[];
+            /** @description Incremented on every change */
+            version: number;
+            /** Format: date-time */
+            stage_entered_at: string;
+            /**
+             * Format: date-time
+             * @description When it was won or lost
+             */
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The user's or API key's id, or the name of the service that did it */
+            created_by: string | null;
+        };
+        /** @description A deal with the requests linked to it (converted into it or attached), newest first, at most 50 */
+        DealDetail: {
+            /**
+             * Format: uuid
+             * @description UUIDv7
+             */
+            id: string;
+            title: string;
+            /** @description Integer minor units */
+            amount_minor: number;
+            /** @description ISO 4217 */
+            currency: string;
+            /** Format: uuid */
+            pipeline_id: string;
+            /** @description The version of the definition the deal is on (until migrated) */
+            pipeline_version: number;
+            /** @description The stage key */
+            stage: string;
+            stage_name: string;
+            /** @enum {string} */
+            state: "open" | "won" | "lost";
+            /** @description For `lost` */
+            lost_reason: string | null;
+            client_card_id: string | null;
+            company_id: string | null;
+            contact_ids: string[];
+            owner_id: string | null;
+            department_id: string | null;
+            project_id: string | null;
+            /** @enum {string|null} */
+            sales_channel: "agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners" | null;
+            /** @description For agents, ad agencies and tech partners: the partner's client card */
+            partner_card_id: string | null;
+            /** @description Copied from the request the deal was made from (null where unknown) */
+            attribution: {
+                utm_source: string | null;
+                utm_medium: string | null;
+                utm_campaign: string | null;
+                utm_content: string | null;
+                utm_term: string | null;
+                landing_page: string | null;
+                /** @description The request's channel: phone, chat, email, signup, web_form */
+                channel: string | null;
+                dialed_number_kind: string | null;
+            };
+            /** @description The request the deal was made from; null when made by hand */
+            origin_request_id: string | null;
+            custom_fields: {
+                [key: string]: string;
+            };
+            /** Format: date */
+            expected_close_date: string | null;
+            /** @description The checklist of the current stage */
+            checklist: {
+                key: string;
+                text: string;
+                checked: boolean;
+                /** @description The user's or API key's id, or the name of the service that did it */
+                checked_by: string | null;
+                /** Format: date-time */
+                checked_at: string | null;
+            }[];
+            /** @description Incremented on every change */
+            version: number;
+            /** Format: date-time */
+            stage_entered_at: string;
+            /**
+             * Format: date-time
+             * @description When it was won or lost
+             */
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The user's or API key's id, or the name of the service that did it */
+            created_by: string | null;
+            requests: {
+                /** Format: uuid */
+                request_id: string;
+                /** @enum {string} */
+                kind: "converted" | "attached";
+                /** Format: date-time */
+                linked_at: string;
+                /** @description The user's or API key's id, or the name of the service that did it */
+                linked_by: string | null;
+            }[];
+        };
+        DealList: {
+            items: components["schemas"]["Deal"][];
+        };
+        /** @description A page of deals, newest first */
+        DealPage: {
+            items: components["schemas"]["Deal"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
         };
         /**
          * @description Move the request to another department's queue (the assignee is cleared, the state goes back to `new`)
@@ -2852,6 +3515,83 @@ export interface components {
             survivor: components["schemas"]["Contact"];
             loser?: components["schemas"]["Contact"];
         };
+        /**
+         * @description Apply a mapping previewed: `expected_total` is the preview's `total` (the number changed since: 409, preview again)
+         * @example {
+         *       "expected_total": 0,
+         *       "mapping": [
+         *         {
+         *           "from_stage": "proposal",
+         *           "to_stage": "qualification"
+         *         }
+         *       ]
+         *     }
+         */
+        MigrationApply: {
+            /** @description Where the deals of each old stage go; every old stage that holds deals must be mapped */
+            mapping: {
+                /** @description A stage key of an older version */
+                from_stage: string;
+                /** @description A stage key of the current version */
+                to_stage: string;
+            }[];
+            expected_total: number;
+        };
+        /**
+         * @example {
+         *       "mapping": [
+         *         {
+         *           "from_stage": "proposal",
+         *           "to_stage": "qualification"
+         *         }
+         *       ]
+         *     }
+         */
+        MigrationMapping: {
+            /** @description Where the deals of each old stage go; every old stage that holds deals must be mapped */
+            mapping: {
+                /** @description A stage key of an older version */
+                from_stage: string;
+                /** @description A stage key of the current version */
+                to_stage: string;
+            }[];
+        };
+        /** @description How many deals of older versions would go where */
+        MigrationPreview: {
+            moves: {
+                from_version: number;
+                from_stage: string;
+                to_stage: string;
+                deals: number;
+            }[];
+            total: number;
+            /** @description Old stages holding deals the mapping leaves out (applying would be refused) */
+            unmapped_stages: string[];
+        };
+        MigrationResult: {
+            moved: number;
+            pipeline: components["schemas"]["Pipeline"];
+        };
+        /**
+         * @description Move a deal to another stage of its version. A move the definition does not allow is a 409 with `stage` and `allowed`; a guard that fails a 409 with `stage`, `guard` and `missing`; a lost stage needs one of the pipeline's `lost_reasons` (else 400).
+         * @example {
+         *       "comment": "Клиент подтвердил интерес",
+         *       "to_stage": "qualification"
+         *     }
+         * @example {
+         *       "lost_reason": "Дорого",
+         *       "to_stage": "lost"
+         *     }
+         */
+        MoveDeal: {
+            to_stage: string;
+            /** @description For a lost stage: one of the pipeline's lost reasons */
+            lost_reason?: string;
+            /** @description Kept in the history, at most 500 characters */
+            comment?: string;
+            /** @description Optimistic concurrency: the change applies only while the deal is still at this `version` (else 412 with `current`) */
+            expected_version?: number;
+        };
         /** @description The caller's work summary */
         MyWork: {
             /** @description Open requests assigned to me */
@@ -2863,6 +3603,147 @@ export interface components {
             revisits_today: number;
             /** @description `new` requests in my departments' queues */
             queue_new: number;
+        };
+        /** @description A sales pipeline: its current (or a requested) version of the definition */
+        Pipeline: {
+            /** Format: uuid */
+            id: string;
+            /** @description The version of the definition shown (1, 2, …) */
+            version: number;
+            name: string;
+            stages: components["schemas"]["Stage"][];
+            lost_reasons: string[];
+            fields: {
+                key: string;
+                label: string;
+                /** @enum {string} */
+                type: "text" | "number" | "integer" | "boolean" | "date" | "enum";
+                options: string[];
+            }[];
+            default_currency: string;
+            /** @description Hidden from the board and from new deals */
+            archived: boolean;
+            /** @description Open deals on older versions, waiting for a migration */
+            deals_on_old_versions: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The user's or API key's id, or the name of the service that did it */
+            updated_by: string | null;
+        };
+        /**
+         * @example {
+         *       "archived": true
+         *     }
+         */
+        PipelineArchive: {
+            /** @description true hides the pipeline from the board and from new deals; false restores it */
+            archived: boolean;
+        };
+        /**
+         * @description A pipeline as the editor writes it. Funnel checks what it means and refuses it (400 with `violations`: path, code, message — every problem at once) when keys or names repeat, a stage is unreachable from the first, an open stage has no way out or deals could be trapped in a cycle, a terminal is not labelled won or lost, a transition or guard names an unknown stage or field, there is a lost stage without lost reasons, or the currency is unknown.
+         * @example {
+         *       "default_currency": "RUB",
+         *       "fields": [
+         *         {
+         *           "key": "budget_source",
+         *           "label": "Источник бюджета",
+         *           "type": "text"
+         *         }
+         *       ],
+         *       "lost_reasons": [
+         *         "Дорого",
+         *         "Выбрали конкурента"
+         *       ],
+         *       "name": "Продажи B2B",
+         *       "stages": [
+         *         {
+         *           "checklist": [
+         *             {
+         *               "key": "need",
+         *               "text": "Выяснить потребность"
+         *             }
+         *           ],
+         *           "key": "new",
+         *           "name": "Новая",
+         *           "outcome": "open",
+         *           "probability": 10,
+         *           "to": [
+         *             "qualification",
+         *             "lost"
+         *           ]
+         *         },
+         *         {
+         *           "guard": {
+         *             "checklist_complete": true
+         *           },
+         *           "key": "qualification",
+         *           "name": "Квалификация",
+         *           "outcome": "open",
+         *           "probability": 30,
+         *           "to": [
+         *             "proposal",
+         *             "lost"
+         *           ]
+         *         },
+         *         {
+         *           "guard": {
+         *             "required_fields": [
+         *               "amount"
+         *             ]
+         *           },
+         *           "key": "proposal",
+         *           "name": "Предложение",
+         *           "outcome": "open",
+         *           "probability": 60,
+         *           "to": [
+         *             "won",
+         *             "lost",
+         *             "qualification"
+         *           ]
+         *         },
+         *         {
+         *           "key": "won",
+         *           "name": "Выиграна",
+         *           "outcome": "won",
+         *           "probability": 100
+         *         },
+         *         {
+         *           "key": "lost",
+         *           "name": "Проиграна",
+         *           "outcome": "lost"
+         *         }
+         *       ]
+         *     }
+         */
+        PipelineDefinition: {
+            /** @description 1..100 characters, unique among the tenant's pipelines that are not archived */
+            name: string;
+            /** @description In board order; new deals start at the first (an open stage) */
+            stages: components["schemas"]["Stage"][];
+            /** @description The reasons a deal can be lost with (needed when there is a lost stage) */
+            lost_reasons?: string[];
+            /** @description Custom fields of the deals */
+            fields?: {
+                /** @description [a-z][a-z0-9_]{0,39}, unique, not a built-in field name */
+                key: string;
+                /** @description 1..100 characters */
+                label: string;
+                /** @enum {string} */
+                type: "text" | "number" | "integer" | "boolean" | "date" | "enum";
+                /** @description For `enum`: 1..100 distinct options */
+                options?: string[];
+            }[];
+            /** @description The currency of new deals (default RUB) */
+            default_currency?: string;
+        };
+        PipelineList: {
+            items: components["schemas"]["Pipeline"][];
+        };
+        /** @description Every problem of the definition at once; none: it is valid */
+        PipelineValidation: {
+            violations: components["schemas"]["Violation"][];
         };
         /**
          * @description A point as typed: a phone in any common notation (read with the default country, RU, when it has no `+code`), an e-mail in any case, or a social id/handle with its `network`.
@@ -2926,10 +3807,21 @@ export interface components {
              * @enum {string}
              */
             state?: "new" | "assigned" | "in_progress" | "converted" | "attached" | "deferred" | "trash" | "closed";
-            /** @description A 409 over an illegal transition: the states it may move to from there */
-            allowed?: ("new" | "assigned" | "in_progress" | "converted" | "attached" | "deferred" | "trash" | "closed")[];
-            /** @description A 412 (stale `If-Match` / `expected_version`): the request (or task) as it is now */
-            current?: components["schemas"]["Request"] | components["schemas"]["Task"];
+            /** @description A 409 over an illegal transition: the states a request may move to from its `state`; over a deal's move (with `stage`), the keys of the stages the deal may move to */
+            allowed?: string[];
+            /** @description A 409 over a deal's move: the stage it was refused (with `allowed`, or with `guard` and `missing`) */
+            stage?: string;
+            /**
+             * @description A 409 over a deal's move: the target stage's guard that does not hold
+             * @enum {string}
+             */
+            guard?: "required_fields" | "checklist_complete";
+            /** @description With `guard`: the fields that must be set (`amount`, `owner_id`, custom field keys) or the checklist items to tick (their keys) */
+            missing?: string[];
+            /** @description A 400 over a pipeline definition: every problem of it at once */
+            violations?: components["schemas"]["Violation"][];
+            /** @description A 412 (stale `If-Match` / `expected_version`): the request (task, deal, pipeline) as it is now */
+            current?: components["schemas"]["Request"] | components["schemas"]["Task"] | components["schemas"]["Deal"] | components["schemas"]["Pipeline"];
             /** @description A 409 on publishing routing: what is wrong with the version */
             problems?: {
                 rule_id?: string | null;
@@ -2992,6 +3884,19 @@ export interface components {
         RecoveryCodes: {
             /** @description Ten single-use codes `xxxx-xxxx`, shown only in this answer (only their hashes are stored): keep them somewhere safe */
             recovery_codes: string[];
+        };
+        /**
+         * @description Reopen a won or lost deal at an open stage of its version (default: the first)
+         * @example {
+         *       "comment": "Клиент вернулся"
+         *     }
+         */
+        ReopenDeal: {
+            to_stage?: string;
+            /** @description Kept in the history, at most 500 characters */
+            comment?: string;
+            /** @description Optimistic concurrency: the change applies only while the deal is still at this `version` (else 412 with `current`) */
+            expected_version?: number;
         };
         /** @description An inbound request (a call, chat, e-mail, sign-up or web form) */
         Request: {
@@ -3490,6 +4395,59 @@ export interface components {
             /** @description Ten single-use codes `xxxx-xxxx`, shown only in this answer (only their hashes are stored): keep them somewhere safe */
             recovery_codes: string[];
         };
+        /** @description A stage of a pipeline: what it is called, whether it is open or a terminal (won / lost), where a deal may go from it, what must hold to enter it, its checklist */
+        Stage: {
+            /** @description [a-z][a-z0-9_]{0,39}, unique; stable across versions (deals and history refer to it) */
+            key: string;
+            /** @description 1..100 characters, unique (case-insensitive) */
+            name: string;
+            /**
+             * @description Always present in answers. Left out of a definition (a stage the editor has not labelled yet), it is a violation: `unlabelled_terminal` for a stage without moves, `invalid` for one with moves
+             * @enum {string}
+             */
+            outcome?: "open" | "won" | "lost";
+            /** @description Keys of the stages a deal may move to from here (none for won / lost) */
+            to?: string[];
+            guard?: {
+                /** @description Deal fields that must be set to enter the stage: `amount`, `expected_close_date`, `client_card_id`, `company_id`, `owner_id`, `department_id`, `project_id`, `sales_channel`, `contact_ids`, or custom field keys */
+                required_fields?: string[];
+                /** @description The checklist of the stage the deal leaves must be complete */
+                checklist_complete?: boolean;
+            };
+            checklist?: {
+                /** @description Unique within the stage */
+                key: string;
+                /** @description 1..200 characters */
+                text: string;
+            }[];
+            /** @description Chance of winning at this stage, percent (the board weighs amounts by it) */
+            probability?: number;
+        };
+        /** @description One change of a deal's stage: who, when, from, to, how long it spent in the stage it left */
+        StageChange: {
+            /** @description Within the deal, from 1 */
+            seq: number;
+            /** @enum {string} */
+            kind: "created" | "moved" | "won" | "lost" | "reopened" | "migrated";
+            /** @description null for `created` */
+            from_stage: string | null;
+            to_stage: string;
+            from_stage_name: string | null;
+            to_stage_name: string;
+            pipeline_version: number;
+            /** @description Seconds the deal spent in `from_stage` */
+            seconds_in_stage: number;
+            lost_reason: string | null;
+            comment: string | null;
+            /** @description The user's or API key's id, or the name of the service that did it */
+            changed_by: string | null;
+            /** Format: date-time */
+            changed_at: string;
+        };
+        /** @description A deal's stage history, oldest first */
+        StageChangeList: {
+            items: components["schemas"]["StageChange"][];
+        };
         /**
          * @description The mapping, and whether to only report (dry run: counts and invalid rows, nothing written)
          * @example {
@@ -3782,6 +4740,138 @@ export interface components {
             expected_version?: number;
         } | unknown | unknown;
         /**
+         * @description Only the fields sent change (at least one); null clears a reference, a date or the sales channel; a custom field set to null is removed. `contact_ids` replaces the list.
+         * @example {
+         *       "amount_minor": 150000000,
+         *       "expected_close_date": "2028-07-15",
+         *       "expected_version": 1
+         *     }
+         */
+        UpdateDeal: {
+            /** @description Optimistic concurrency: the change applies only while the deal is still at this `version` (else 412 with `current`) */
+            expected_version?: number;
+            /** @description 1..200 characters, not blank */
+            title?: string;
+            /** @description Integer minor units (kopecks, cents), 0..10^15 */
+            amount_minor?: number;
+            /** @description ISO 4217, e.g. `RUB`, `USD`, `EUR` (an unknown code is a 400) */
+            currency?: string;
+            client_card_id?: string | null;
+            company_id?: string | null;
+            contact_ids?: string[];
+            owner_id?: string | null;
+            department_id?: string | null;
+            project_id?: string | null;
+            sales_channel?: ("agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners") | null;
+            partner_card_id?: string | null;
+            /** @description The pipeline's custom fields by key, each value in its type's canonical form (`12.5`, `42`, `true`, `2028-06-30`, an enum option) */
+            custom_fields?: {
+                [key: string]: string | null;
+            };
+            expected_close_date?: string | null;
+        } | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown;
+        /**
+         * @description A new version of the definition. Deals stay on their version until migrated (POST …/migration). A pipeline changed since `expected_version` is a 412 with `current`.
+         * @example {
+         *       "default_currency": "RUB",
+         *       "expected_version": 1,
+         *       "fields": [
+         *         {
+         *           "key": "budget_source",
+         *           "label": "Источник бюджета",
+         *           "type": "text"
+         *         }
+         *       ],
+         *       "lost_reasons": [
+         *         "Дорого",
+         *         "Выбрали конкурента",
+         *         "Нет бюджета"
+         *       ],
+         *       "name": "Продажи B2B",
+         *       "stages": [
+         *         {
+         *           "checklist": [
+         *             {
+         *               "key": "need",
+         *               "text": "Выяснить потребность"
+         *             }
+         *           ],
+         *           "key": "new",
+         *           "name": "Новая",
+         *           "outcome": "open",
+         *           "probability": 10,
+         *           "to": [
+         *             "qualification",
+         *             "lost"
+         *           ]
+         *         },
+         *         {
+         *           "guard": {
+         *             "checklist_complete": true
+         *           },
+         *           "key": "qualification",
+         *           "name": "Квалификация",
+         *           "outcome": "open",
+         *           "probability": 30,
+         *           "to": [
+         *             "proposal",
+         *             "lost"
+         *           ]
+         *         },
+         *         {
+         *           "guard": {
+         *             "required_fields": [
+         *               "amount"
+         *             ]
+         *           },
+         *           "key": "proposal",
+         *           "name": "Предложение",
+         *           "outcome": "open",
+         *           "probability": 60,
+         *           "to": [
+         *             "won",
+         *             "lost",
+         *             "qualification"
+         *           ]
+         *         },
+         *         {
+         *           "key": "won",
+         *           "name": "Выиграна",
+         *           "outcome": "won",
+         *           "probability": 100
+         *         },
+         *         {
+         *           "key": "lost",
+         *           "name": "Проиграна",
+         *           "outcome": "lost"
+         *         }
+         *       ]
+         *     }
+         */
+        UpdatePipeline: {
+            /** @description The pipeline's current `version` as you read it */
+            expected_version?: number;
+            /** @description 1..100 characters, unique among the tenant's pipelines that are not archived */
+            name: string;
+            /** @description In board order; new deals start at the first (an open stage) */
+            stages: components["schemas"]["Stage"][];
+            /** @description The reasons a deal can be lost with (needed when there is a lost stage) */
+            lost_reasons?: string[];
+            /** @description Custom fields of the deals */
+            fields?: {
+                /** @description [a-z][a-z0-9_]{0,39}, unique, not a built-in field name */
+                key: string;
+                /** @description 1..100 characters */
+                label: string;
+                /** @enum {string} */
+                type: "text" | "number" | "integer" | "boolean" | "date" | "enum";
+                /** @description For `enum`: 1..100 distinct options */
+                options?: string[];
+            }[];
+            /** @description The currency of new deals (default RUB) */
+            default_currency?: string;
+        };
+        /**
          * @description Only the fields sent are changed
          * @example {
          *       "archived": true
@@ -3899,6 +4989,14 @@ export interface components {
             user: components["schemas"]["TeamUser"];
             /** @description Sessions this call ended */
             sessions_revoked: number;
+        };
+        /** @description One problem of a pipeline definition */
+        Violation: {
+            /** @description A path into the definition: `stages[2].to[0]`, `fields[1].key`, `name` */
+            field: string;
+            /** @description `duplicate_key`, `duplicate_name`, `unreachable`, `no_way_out`, `unlabelled_terminal`, `labelled_open`, `unknown_stage`, `terminal_has_transitions`, `start_not_open`, `unknown_field`, `unknown_questionnaire`, `no_lost_reasons`, `trap_cycle`, `too_many`, `invalid`, `required`, `unknown_currency` */
+            code: string;
+            message: string;
         };
         /**
          * @description Weekly working hours and days off. No hours: open around the clock. Intervals of a day must not overlap (a lunch break is two intervals).
@@ -7065,6 +8163,956 @@ export interface operations {
             };
             /** @description No such resource in your tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDeals: {
+        parameters: {
+            query?: {
+                /** @description Words of the title (all of them, any case) */
+                q?: string;
+                pipeline_id?: string;
+                /** @description Only the deals at this stage (its key) */
+                stage?: string;
+                state?: "open" | "won" | "lost";
+                /** @description Only the deals of this owner: a user id, or `me` */
+                owner_id?: string | "me";
+                department_id?: string;
+                /** @description How the deal was sourced (DOMAIN.md) */
+                sales_channel?: "agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners";
+                client_card_id?: string;
+                contact_id?: string;
+                company_id?: string;
+                project_id?: string;
+                /** @description Expected to close on or after (YYYY-MM-DD) */
+                close_from?: string;
+                /** @description Expected to close on or before (YYYY-MM-DD) */
+                close_to?: string;
+                limit?: number;
+                /** @description The next_cursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deals */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealPage"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createDeal: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1..200 printable ASCII characters; a retry with it replays the first response, another body with it is a 422 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDeal"];
+            };
+        };
+        responses: {
+            /** @description A retry with the same Idempotency-Key: the deal it made */
+            200: {
+                headers: {
+                    /** @description Present when the response is a replay */
+                    "idempotent-replayed"?: "true";
+                    /** @description The new deal: /v1/deals/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deal"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Present when the response is a replay */
+                    "idempotent-replayed"?: "true";
+                    /** @description The new deal: /v1/deals/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deal"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deal */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealDetail"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateDeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateDeal"];
+            };
+        };
+        responses: {
+            /** @description The deal after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deal"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record changed since the version given in If-Match (the problem has it as `current`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setDealChecklistItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                item_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChecklistTick"];
+            };
+        };
+        responses: {
+            /** @description The deal with its checklist */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deal"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDealHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageChangeList"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moveDeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveDeal"];
+            };
+        };
+        responses: {
+            /** @description The deal at its new stage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deal"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record changed since the version given in If-Match (the problem has it as `current`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reopenDeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReopenDeal"];
+            };
+        };
+        responses: {
+            /** @description The deal, open again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deal"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record changed since the version given in If-Match (the problem has it as `current`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10308,6 +12356,1109 @@ export interface operations {
             };
         };
     };
+    listPipelines: {
+        parameters: {
+            query?: {
+                include_archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipelines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineList"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineDefinition"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new pipeline: /v1/pipelines/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validatePipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineDefinition"];
+            };
+        };
+        responses: {
+            /** @description The problems of the definition */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineValidation"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPipeline: {
+        parameters: {
+            query?: {
+                /** @description An older version of the definition (a deal on it shows its stages); a version that does not exist is a 404 */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updatePipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePipeline"];
+            };
+        };
+        responses: {
+            /** @description The pipeline at its new version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record changed since the version given in If-Match (the problem has it as `current`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archivePipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineArchive"];
+            };
+        };
+        responses: {
+            /** @description The pipeline */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pipeline"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBoard: {
+        parameters: {
+            query?: {
+                /** @description Only the deals of this owner: a user id, or `me` */
+                owner_id?: string | "me";
+                /** @description Only the deals of this department */
+                department_id?: string;
+                /** @description Only the deals of this sales channel */
+                sales_channel?: "agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners";
+                /** @description Words of the title (all of them, any case) */
+                q?: string;
+                /** @description Only this project */
+                project_id?: string;
+                /** @description Deals per column */
+                limit?: number;
+                /** @description Won and lost columns: deals closed in the last N days */
+                closed_days?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The board */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listStageDeals: {
+        parameters: {
+            query?: {
+                /** @description Only the deals of this owner: a user id, or `me` */
+                owner_id?: string | "me";
+                /** @description Only the deals of this department */
+                department_id?: string;
+                /** @description Only the deals of this sales channel */
+                sales_channel?: "agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners";
+                /** @description Words of the title (all of them, any case) */
+                q?: string;
+                /** @description Only this project */
+                project_id?: string;
+                /** @description Deals per column */
+                limit?: number;
+                /** @description Won and lost columns: deals closed in the last N days */
+                closed_days?: number;
+                /** @description The next_cursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                stage: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the column */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealPage"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applyPipelineMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationApply"];
+            };
+        };
+        responses: {
+            /** @description Applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationResult"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewPipelineMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationMapping"];
+            };
+        };
+        responses: {
+            /** @description The preview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationPreview"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPublicForms: {
         parameters: {
             query?: never;
@@ -11663,6 +14814,128 @@ export interface operations {
             };
         };
     };
+    attachRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachRequest"];
+            };
+        };
+        responses: {
+            /** @description Attached: the request and the deal (null for a card) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     setRequestAxes: {
         parameters: {
             query?: never;
@@ -11961,6 +15234,228 @@ export interface operations {
             };
             /** @description The body is not of a supported content type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    convertRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConvertRequest"];
+            };
+        };
+        responses: {
+            /** @description Already converted into this deal (a retry): the deal and the request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversion"];
+                };
+            };
+            /** @description Converted: the new deal and the request */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversion"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRequestDeals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deals */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DealList"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
