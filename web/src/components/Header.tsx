@@ -5,7 +5,7 @@ import { zoneLabel } from '../time';
 import { NotificationBell } from '../features/work/Notifications';
 import { LangSwitch } from './LangSwitch';
 
-const FUNNEL_PATHS = ['/deals', '/pipelines'];
+const FUNNEL_PATHS = ['/deals'];
 const CONTACT_PATHS = ['/contacts', '/companies', '/client-cards', '/duplicates', '/bases', '/imports'];
 
 export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
@@ -44,6 +44,11 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
           {me.scopes.includes('deals:read') && (
             <Link to="/deals" aria-current={FUNNEL_PATHS.some((p) => path === p || path.startsWith(`${p}/`)) ? 'page' : undefined} data-testid="nav-deals">
               {t('funnel.nav.deals')}
+            </Link>
+          )}
+          {me.scopes.includes('pipelines:write') && (
+            <Link to="/pipelines" aria-current={path === '/pipelines' || path.startsWith('/pipelines/') ? 'page' : undefined} data-testid="nav-pipelines">
+              {t('funnel.nav.pipelines')}
             </Link>
           )}
           {me.scopes.includes('reports:read') && (
