@@ -434,7 +434,7 @@ export function JournalPage({ me }: { me?: Me }) {
                   </td>
                   {canWrite && (
                     <td data-label={t('work.col.actions')} onClick={(e) => e.stopPropagation()}>
-                      <RowActions request={r} meId={meId} onChanged={changed} />
+                      <RowActions request={r} meId={meId} onChanged={changed} canConvert={me?.scopes.includes('deals:write') ?? false} />
                     </td>
                   )}
                   {canWrite && (

@@ -8,6 +8,7 @@
  */
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, type Comment, type CrmRequest, type Me } from '../api';
+import { RequestDeal } from '../features/funnel/RequestDeal';
 import { RequestActions } from '../features/work/actions';
 import type { WorkRequest } from '../features/work/api';
 import { useDirectory, useDraft } from '../features/work/hooks';
@@ -165,6 +166,7 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
       )}
 
       {canWrite && <RequestActions request={r} me={me} users={directory.users} departments={directory.departments} onChanged={setRequest} />}
+      <RequestDeal request={r} me={me} onChanged={setRequest} />
 
       <div className="grid">
         <section className="panel" aria-labelledby="axes-title">

@@ -6,10 +6,12 @@ import { useState } from 'react';
 import { useI18n } from '../../i18n';
 import { canMove, TRASH_REASONS, workApi, type BulkResult, type TeamUser, type TrashReason, type WorkRequest } from './api';
 import { OutcomeMessage, useChange } from './actions';
+import { ConvertDialog } from '../funnel/ConvertDialog';
 
-export function RowActions({ request: r, meId, onChanged }: { request: WorkRequest; meId: string; onChanged: (r: WorkRequest) => void }) {
+export function RowActions({ request: r, meId, onChanged, canConvert = false }: { request: WorkRequest; meId: string; onChanged: (r: WorkRequest) => void; canConvert?: boolean }) {
   const { t } = useI18n();
   const { busy, outcome, run } = useChange(onChanged);
+  const [converting, setConverting] = useState(false);
   const open = r.state === 'new' || r.state === 'assigned' || r.state === 'in_progress';
   const mine = !!meId && r.assignee_id === meId;
   const b = (testId: string, label: string, call: () => Promise<WorkRequest>) => (
@@ -23,6 +25,12 @@ export function RowActions({ request: r, meId, onChanged }: { request: WorkReque
       {(r.state === 'new' || r.state === 'assigned') && b('row-answered', t('work.answered'), () => workApi.answered(r.id, r.version))}
       {canMove(r.state, 'closed') && b('row-close', t('work.close'), () => workApi.transition(r.id, r.version, { to: 'closed' }))}
       {(r.state === 'deferred' || r.state === 'trash') && b('row-restore', t('work.restore'), () => workApi.transition(r.id, r.version, { to: 'new' }))}
+      {open && canConvert && (
+        <button type="button" className="button-small" disabled={busy} data-testid="journal-convert" onClick={() => setConverting(true)}>
+          {t('funnel.convert.open')}
+        </button>
+      )}
+      {converting && <ConvertDialog request={r} onClose={() => setConverting(false)} />}
       <OutcomeMessage outcome={outcome} testId="row-outcome" />
     </div>
   );
