@@ -15,7 +15,7 @@ import { createClient } from '@crm/grpc';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { startBenchPlatform } from './platform';
-import { fmt, machine, percentile, postgresSettings } from './stats';
+import { fmt, machine, percentile, postgresSettings, processCpu } from './stats';
 
 const MOVE_RATE = Number(process.env.BENCH_FUNNEL_MOVE_RATE ?? 200);
 const MOVE_SECONDS = Number(process.env.BENCH_FUNNEL_MOVE_SECONDS ?? 15);
@@ -108,7 +108,16 @@ async function main() {
         requests: [{ setupRequest: (req) => ({ ...req, path: `/v1/deals/${ids[next++ % ids.length]}/move`, body: JSON.stringify({ to_stage: 'contact' }) }) }],
       });
     await move(50, 3); // warm-up (connections, caches, the JIT)
+    const own = new Map(platform.processes.map((x) => [x.child.pid!, x.name]));
+    const cpu0 = processCpu(own, prefix);
     const r = await move(MOVE_RATE, MOVE_SECONDS);
+    // The events' consumers (contacts' deal links and timeline, intake's saga) finish shortly after.
+    await new Promise((res) => setTimeout(res, 2000));
+    const cpu1 = processCpu(own, prefix);
+    const perMove = [...cpu1]
+      .map(([k, s]) => [k, ((s - (cpu0.get(k) ?? 0)) / Math.max(1, r.requests.total)) * 1000] as const)
+      .filter(([, ms]) => ms >= 0.05)
+      .sort((a, b) => b[1] - a[1]);
     const errors = r.errors + r.timeouts + r.non2xx;
 
     const board = `${base}/v1/pipelines/${pipeline.id}/board`;
@@ -118,6 +127,7 @@ async function main() {
 
     console.log(`\nmachine: ${machine()}; ${await postgresSettings(urls.databaseUrl)}`);
     console.log(`stage change (POST /v1/deals/{id}/move) offered ${MOVE_RATE}/s for ${MOVE_SECONDS} s: achieved ${fmt(r.requests.average, 0)}/s, p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, errors ${errors} (target p99 ≤ 30 ms)`);
+    console.log(`CPU per stage change, ms (the window includes 2 s after it; idle work counted): ${perMove.map(([k, ms]) => `${k} ${fmt(ms, 2)}`).join(', ')}; total ${fmt(perMove.reduce((a, [, ms]) => a + ms, 0), 2)}`);
     console.log(`board (GET /v1/pipelines/{id}/board), ${DEALS.toLocaleString('en-US')} open deals, 6 columns × first page, ${BOARD_ITERATIONS} calls: p50 ${fmt(all.p50)} ms, p99 ${fmt(all.p99)} ms (${Math.round(all.bytes / 1024)} KiB) (target p99 ≤ 150 ms)`);
     console.log(`board filtered by owner + department: p50 ${fmt(filtered.p50)} ms, p99 ${fmt(filtered.p99)} ms`);
   } finally {

@@ -18,10 +18,10 @@
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
 import { createClient, status as grpcStatus, type ServiceError } from '@crm/grpc';
 import { Agent, request } from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { DEMO } from '../../tools/src/demo';
 import { startBenchPlatform } from './platform';
-import { fmt, machine, percentile, postgresSettings } from './stats';
+import { fmt, machine, percentile, postgresSettings, processCpu } from './stats';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const ATTACK_RATE = num('BENCH_LOGIN_ATTACK_RATE', 200);
@@ -99,28 +99,6 @@ function mix(answers: Answer[]): string {
     .join(', ');
 }
 
-/**
- * CPU seconds so far of this run's processes (by name) and of PostgreSQL's backends serving this run's
- * databases (`postgres`), from /proc — CPU time, unlike latency, means something on a busy machine.
- */
-function cpu(own: Map<number, string>, dbPrefix: string): Map<string, number> {
-  const by = new Map<string, number>();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const s = (Number(f[11]) + Number(f[12])) / 100;
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      const backend = /^postgres: \S+ (\S+) /.exec(args);
-      const key = own.get(Number(pid)) ?? (backend?.[1]?.startsWith(dbPrefix) ? 'postgres' : undefined);
-      if (key) by.set(key, (by.get(key) ?? 0) + s);
-    } catch {
-      // gone
-    }
-  }
-  return by;
-}
-
 /** Busy CPU seconds of the whole machine so far (/proc/stat), to show what else ran. */
 function machineBusy(): number {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -148,7 +126,7 @@ async function main() {
     const baseline = latency((await openLoop(LEGIT_RATE, BASELINE_SECONDS, legit)).answers);
 
     const own = new Map(platform.processes.map((x) => [x.child.pid!, x.name]));
-    const cpuBefore = cpu(own, prefix);
+    const cpuBefore = processCpu(own, prefix);
     const busy0 = machineBusy();
     const accounts = Array.from({ length: ATTACK_ACCOUNTS }, (_, i) => (i === 0 ? DEMO.email : `nobody${i}@demo.local`));
     const identity = createClient(IdentityServiceService, { address: platform.addr.identity, maxInFlight: 100_000 });
@@ -176,7 +154,7 @@ async function main() {
       : Promise.resolve({ answers: [] as Answer[], sentIn: 0 });
     const [atk, dur, mem] = await Promise.all([attack, during, signIns]);
     identity.close();
-    const cpuAfter = cpu(own, prefix);
+    const cpuAfter = processCpu(own, prefix);
     const busy = machineBusy() - busy0;
     const underAttack = latency(dur.answers);
     const attackMs = atk.answers.map((a) => a.ms);

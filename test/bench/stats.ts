@@ -29,3 +29,26 @@ export async function postgresSettings(databaseUrl: string): Promise<string> {
     await c.end();
   }
 }
+
+/**
+ * CPU seconds so far of the platform's processes by name (`own`: pid → name) and of this run's
+ * PostgreSQL backends (their database starts with `dbPrefix`) as `postgres`, from /proc.
+ */
+export function processCpu(own: Map<number, string>, dbPrefix: string): Map<string, number> {
+  const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+  const by = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const s = (Number(f[11]) + Number(f[12])) / 100;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const backend = /^postgres: \S+ (\S+) /.exec(args);
+      const key = own.get(Number(pid)) ?? (backend?.[1]?.startsWith(dbPrefix) ? 'postgres' : undefined);
+      if (key) by.set(key, (by.get(key) ?? 0) + s);
+    } catch {
+      // gone
+    }
+  }
+  return by;
+}
