@@ -10,10 +10,10 @@
  *
  * The steps build on each other (one browser page, logged in once), so they run in order.
  */
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, SHOTS, WEB } from '../support/browser';
+import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, createRequest, logIn, SHOTS, untilVisible, WEB } from '../support/browser';
 import { startPlatform, type Platform } from '../support/platform';
 
 /** How long something may take that travels API → service → outbox → Kafka → consumer → read model. */
@@ -69,30 +69,6 @@ const csv = cp1251(csvRows.join('\r\n') + '\r\n');
 
 const text = async (testId: string) => ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
 
-/** Waits for `target`, calling `retry` (e.g. a refresh) every second until it shows or EVENTUAL_MS pass. */
-async function untilVisible(target: Locator, retry: () => Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + EVENTUAL_MS;
-  for (;;) {
-    try {
-      await target.waitFor({ timeout: 1_000 });
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await retry();
-    }
-  }
-}
-
-async function createRequest(apiKey: string, body: Record<string, unknown>): Promise<{ id: string }> {
-  const res = await fetch(`${platform.base}/v1/requests`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 201) throw new Error(`create request: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { id: string };
-}
-
 beforeAll(async () => {
   buildUi();
   mkdirSync(SHOTS, { recursive: true });
@@ -103,9 +79,9 @@ beforeAll(async () => {
   page.on('pageerror', (err) => pageErrors.push(String(err)));
 
   const { a, b } = platform.tenants;
-  requestId = (await createRequest(a.apiKey, { channel: 'phone', name: person, phone: stored, message: `Хочу узнать цену ${tag}` })).id;
+  requestId = await createRequest(platform.base, a.apiKey, { channel: 'phone', name: person, phone: stored, message: `Хочу узнать цену ${tag}` });
   // The same phone in tenant B: its own contact, never shown to A.
-  await createRequest(b.apiKey, { channel: 'phone', name: personOfB, phone: stored });
+  await createRequest(platform.base, b.apiKey, { channel: 'phone', name: personOfB, phone: stored });
 });
 
 afterAll(async () => {
@@ -117,12 +93,7 @@ afterAll(async () => {
 describe('the contacts UI (Chromium, real platform)', () => {
   it('logs in, switches to English, and finds the contact by the phone typed another way', async () => {
     const { a } = platform.tenants;
-    await page.goto(`${platform.base}/login`);
-    await page.getByLabel('Company (code)').fill(a.slug);
-    await page.getByLabel('E-mail').fill(a.adminEmail);
-    await page.getByLabel('Password').fill(a.adminPassword);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL(/\/requests$/);
+    await logIn(page, platform.base, { slug: a.slug, email: a.adminEmail, password: a.adminPassword });
     await page.getByTestId('lang-en').click();
 
     await page.getByTestId('nav-contacts').click();
@@ -296,7 +267,7 @@ describe('the contacts UI (Chromium, real platform)', () => {
     };
     const first = await post({ name: `Анна Первая ${tag}`, points: [{ type: 'phone', value: '+7 916 555-00-11' }] });
     const second = await post({ name: `Анна Вторая ${tag}`, points: [{ type: 'email', value: `anna.${tag}@example.ru` }] });
-    await createRequest(platform.tenants.a.apiKey, { channel: 'web_form', name: `Анна ${tag}`, phone: '89165550011', email: `Anna.${tag}@example.ru` });
+    await createRequest(platform.base, platform.tenants.a.apiKey, { channel: 'web_form', name: `Анна ${tag}`, phone: '89165550011', email: `Anna.${tag}@example.ru` });
 
     await page.goto(`${platform.base}/duplicates`);
     const pair = page.getByTestId('duplicate').filter({ hasText: `Анна Первая ${tag}` }).filter({ hasText: `Анна Вторая ${tag}` });

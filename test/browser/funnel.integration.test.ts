@@ -17,7 +17,7 @@
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, SHOTS, WEB } from '../support/browser';
+import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, createRequest, logIn, SHOTS, untilVisible, WEB } from '../support/browser';
 import { startPlatform, type Platform } from '../support/platform';
 
 /** How long something may take that travels API → service → outbox → Kafka → consumer → read model. */
@@ -55,30 +55,6 @@ const column = (stage: string) => page.locator(`[data-testid="board-column"][dat
 const card = () => page.locator(`[data-testid="deal-card"][data-deal-id="${dealId}"]`);
 const count = (stage: string) => column(stage).getByTestId('column-count').getAttribute('data-value');
 
-/** Waits for `target`, calling `retry` (e.g. a reload) every second until it shows or EVENTUAL_MS pass. */
-async function untilVisible(target: Locator, retry: () => Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + EVENTUAL_MS;
-  for (;;) {
-    try {
-      await target.waitFor({ timeout: 1_000 });
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await retry();
-    }
-  }
-}
-
-async function createRequest(apiKey: string, body: Record<string, unknown>): Promise<{ id: string }> {
-  const res = await fetch(`${platform.base}/v1/requests`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 201) throw new Error(`create request: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { id: string };
-}
-
 beforeAll(async () => {
   buildUi();
   mkdirSync(SHOTS, { recursive: true });
@@ -87,7 +63,7 @@ beforeAll(async () => {
   context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(String(err)));
-  requestId = (await createRequest(platform.tenants.a.apiKey, { channel: 'phone', name: person, phone: `+7 999 ${digits}`, message: `Нужна поставка ${tag}` })).id;
+  requestId = await createRequest(platform.base, platform.tenants.a.apiKey, { channel: 'phone', name: person, phone: `+7 999 ${digits}`, message: `Нужна поставка ${tag}` });
 });
 
 afterAll(async () => {
@@ -99,12 +75,7 @@ afterAll(async () => {
 describe('the funnel UI (Chromium, real platform)', () => {
   it('logs in and sets up a pipeline with a checklist guard through the session', async () => {
     const { a } = platform.tenants;
-    await page.goto(`${platform.base}/login`);
-    await page.getByLabel('Company (code)').fill(a.slug);
-    await page.getByLabel('E-mail').fill(a.adminEmail);
-    await page.getByLabel('Password').fill(a.adminPassword);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL(/\/requests$/);
+    await logIn(page, platform.base, { slug: a.slug, email: a.adminEmail, password: a.adminPassword });
     await page.getByTestId('lang-en').click();
 
     const res = await page.request.post(`${platform.base}/v1/pipelines`, { data: definition, headers: { 'x-crm-csrf': '1' } });

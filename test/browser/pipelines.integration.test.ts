@@ -19,7 +19,7 @@
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, SHOTS, WEB } from '../support/browser';
+import { buildUi, CHROMIUM_ARGS, CHROMIUM_PATH, createRequest, logIn, SHOTS, WEB } from '../support/browser';
 import { startPlatform, type Platform } from '../support/platform';
 
 let platform: Platform;
@@ -41,16 +41,6 @@ const stage = (key: string) => page.locator(`[data-testid="pipeline-stage"][data
 const violation = (scope: Locator, code: string) => scope.locator(`[data-testid="pipeline-violation"][data-code="${code}"]`);
 const status = (state: string) => page.locator(`[data-testid="pipeline-status"][data-state="${state}"]`);
 
-async function createRequest(apiKey: string, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${platform.base}/v1/requests`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 201) throw new Error(`create request: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { id: string }).id;
-}
-
 /** A REST call with the admin's browser session (cookie + CSRF header), its JSON answer. */
 async function session<T>(method: 'GET' | 'POST', path: string, data?: unknown): Promise<T> {
   const res = await page.request.fetch(`${platform.base}${path}`, { method, data, headers: { 'x-crm-csrf': '1' } });
@@ -67,8 +57,8 @@ beforeAll(async () => {
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(String(err)));
   const { a } = platform.tenants;
-  attachRequestId = await createRequest(a.apiKey, { channel: 'phone', name: `Anna Attach ${tag}`, phone: `+7 999 ${digits.slice(0, 3)} ${digits.slice(3)}` });
-  convertRequestId = await createRequest(a.apiKey, { channel: 'email', name: `Boris Convert ${tag}`, email: `boris.${tag}@example.ru` });
+  attachRequestId = await createRequest(platform.base, a.apiKey, { channel: 'phone', name: `Anna Attach ${tag}`, phone: `+7 999 ${digits.slice(0, 3)} ${digits.slice(3)}` });
+  convertRequestId = await createRequest(platform.base, a.apiKey, { channel: 'email', name: `Boris Convert ${tag}`, email: `boris.${tag}@example.ru` });
 });
 
 afterAll(async () => {
@@ -80,12 +70,7 @@ afterAll(async () => {
 describe('the pipeline editor and the convert/attach dialogs (Chromium, real platform)', () => {
   it('creates a pipeline from the template, shows the violations as you type, and saves it once fixed', async () => {
     const { a } = platform.tenants;
-    await page.goto(`${platform.base}/login`);
-    await page.getByLabel('Company (code)').fill(a.slug);
-    await page.getByLabel('E-mail').fill(a.adminEmail);
-    await page.getByLabel('Password').fill(a.adminPassword);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL(/\/requests$/);
+    await logIn(page, platform.base, { slug: a.slug, email: a.adminEmail, password: a.adminPassword });
     await page.getByTestId('lang-en').click();
 
     await page.goto(`${platform.base}/pipelines`);
