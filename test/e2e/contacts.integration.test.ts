@@ -14,7 +14,8 @@ import { startPlatform, type Platform } from '../support/platform';
 
 /** The import limit of this run's gateway (small, so a chunked body can cross it quickly). */
 const IMPORT_MAX = 64 * 1024;
-const SCOPES = ['requests:read', 'requests:write', 'contacts:read', 'contacts:write'];
+// The deal scopes too: the sweep below reaches /v1/requests/{id}/deals, convert and attach.
+const SCOPES = ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'deals:read', 'deals:write'];
 
 let platform: Platform;
 let base: string;

@@ -20,6 +20,9 @@ function ok(res: Res, status = 200) {
   return res.body;
 }
 
+/** A pipeline and an open deal of tenant A (admin's), for converting and attaching requests. */
+const funnel = { pipelineId: '', dealId: '' };
+
 let seq = 0;
 /** A new request of tenant A in department B (a unique name to search by). */
 async function requestInB() {
@@ -39,7 +42,12 @@ const BODIES: Record<string, (t: WorkTeam) => unknown> = {
   markAnswered: () => ({}),
   setRequestAxes: () => ({ meaning: 'targeted' }),
   moveRequestToDepartment: (t) => ({ department_id: t.depA }),
+  listRequestDeals: () => undefined,
+  convertRequest: () => ({ pipeline_id: funnel.pipelineId }),
+  attachRequest: () => ({ deal_id: funnel.dealId }),
 };
+
+const CREATED = new Set(['addComment', 'convertRequest']);
 
 interface Operation {
   method: string;
@@ -64,6 +72,13 @@ beforeAll(async () => {
   platform = await startPlatform({ gatewayEnv: { API_RATE_PER_CREDENTIAL: '100000' } });
   ({ api, send } = client(platform.base));
   team = await makeWorkTeam(platform);
+  const stage = (key: string, outcome: string, to: string[]) => ({ key, name: key, outcome, to });
+  const pipeline = ok(
+    await send('POST', '/v1/pipelines', team.admin.as, { name: 'Видимость', stages: [stage('new', 'open', ['won', 'lost']), stage('won', 'won', []), stage('lost', 'lost', [])], lost_reasons: ['Дорого'], fields: [] }),
+    201,
+  );
+  funnel.pipelineId = pipeline.id;
+  funnel.dealId = ok(await send('POST', '/v1/deals', team.admin.as, { pipeline_id: pipeline.id, title: 'Сделка для привязки' }), 201).id;
 }, 420_000);
 
 afterAll(async () => {
@@ -93,7 +108,7 @@ it("the head of B and an admin may do each of them (a fresh request per change)"
     for (const who of ['headB', 'admin'] as const) {
       const r = await requestInB();
       const res = await call(op, r.id, team[who].as);
-      expect({ who, op: op.operationId, status: res.status }).toEqual({ who, op: op.operationId, status: op.operationId === 'addComment' ? 201 : 200 });
+      expect({ who, op: op.operationId, status: res.status }).toEqual({ who, op: op.operationId, status: CREATED.has(op.operationId) ? 201 : 200 });
     }
   }
 });
