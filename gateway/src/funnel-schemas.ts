@@ -30,7 +30,8 @@ export const stageKey = { type: 'string', minLength: 1, maxLength: 40, pattern: 
 export const amountMinor = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000_000, description: 'Integer minor units (kopecks, cents), 0..10^15' } as const;
 /** ISO 4217, upper case; a code funnel does not know (`XXX`, `ABC`) is a 400. */
 export const currency = { type: 'string', minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. `RUB`, `USD`, `EUR` (an unknown code is a 400)' } as const;
-const day = { type: 'string', format: 'date', description: 'YYYY-MM-DD' } as const;
+/** A calendar day the funnel accepts: YYYY-MM-DD, years 1900..2999 (funnel's `isRealDate`). */
+export const day = { type: 'string', format: 'date', pattern: '^(19|2\\d)\\d{2}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, years 1900..2999' } as const;
 const version = { type: 'integer', minimum: 1, description: 'Incremented on every change' } as const;
 export const expectedDealVersion = {
   type: 'integer',

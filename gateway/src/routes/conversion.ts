@@ -9,6 +9,7 @@ import { requireScope, type Caller } from '../auth';
 import type { Clients } from '../clients';
 import type { GatewayDeps } from '../deps';
 import { dealOut, SALES_CHANNELS } from '../funnel-mappers';
+import { day } from '../funnel-schemas';
 import { requestOut } from '../mappers';
 import { AUTHENTICATED, idParam, json, NOT_BLANK, problems, uuid, WITH_BODY } from '../schemas';
 
@@ -70,7 +71,7 @@ export const convertSchema = {
     stage: { type: 'string', pattern: STAGE_KEY, description: 'An open stage whose guard holds; default: the first' },
     owner_id: { ...uuid, description: "Default: the request's assignee, else you" },
     sales_channel: { type: 'string', enum: SALES_CHANNELS.words, description: "Default: `agents` for a client brought by an agent (its card is `via_agent`), else `inbound_leadgen`" },
-    expected_close_date: { type: 'string', format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' },
+    expected_close_date: day,
   },
   examples: [{ pipeline_id: '01960000-0000-7000-8000-000000000001', title: 'Анна Смирнова — web form', amount_minor: 15000000, currency: 'RUB' }],
 } as const;

@@ -2786,7 +2786,7 @@ export interface components {
             sales_channel?: "agents" | "ad_agencies" | "inbound_leadgen" | "cold_sales" | "tech_partners";
             /**
              * Format: date
-             * @description YYYY-MM-DD
+             * @description YYYY-MM-DD, years 1900..2999
              */
             expected_close_date?: string;
         };
@@ -2934,7 +2934,7 @@ export interface components {
             };
             /**
              * Format: date
-             * @description YYYY-MM-DD
+             * @description YYYY-MM-DD, years 1900..2999
              */
             expected_close_date?: string;
         };
