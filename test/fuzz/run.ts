@@ -90,6 +90,8 @@ function config(publicFormId: string): string {
       .concat(['updateDeal', 'moveDeal', 'reopenDeal', 'setDealChecklistItem'])
       .flatMap((op) => accept(op, ['400', '412'])),
     ...accept('createDeal', ['400', '422']),
+    // converting a request: a stage that is not an open one of the pipeline, a currency not in funnel's list (data, not schema).
+    ...accept('convertRequest', ['400']),
     // sign-in security (identity): a login-locks cursor the server did not issue.
     ...accept('listLoginLocks', ['400']),
     ...accept('createContact', ['400', '422']),

@@ -9,7 +9,7 @@ import { requireScope, type Caller } from '../auth';
 import type { Clients } from '../clients';
 import type { GatewayDeps } from '../deps';
 import { dealOut, SALES_CHANNELS } from '../funnel-mappers';
-import { day } from '../funnel-schemas';
+import { day, funnelId } from '../funnel-schemas';
 import { requestOut } from '../mappers';
 import { AUTHENTICATED, idParam, json, NOT_BLANK, problems, uuid, WITH_BODY } from '../schemas';
 
@@ -64,12 +64,12 @@ export const convertSchema = {
   additionalProperties: false,
   required: ['pipeline_id'],
   properties: {
-    pipeline_id: { ...uuid, description: 'The pipeline the deal opens in (at its first stage unless `stage` names another open stage)' },
+    pipeline_id: { ...funnelId, description: 'The pipeline the deal opens in (at its first stage unless `stage` names another open stage)' },
     title: { type: 'string', minLength: 1, maxLength: TITLE_MAX, pattern: NOT_BLANK, description: 'Default: "<name or phone> — <channel>"' },
     amount_minor: { type: 'integer', minimum: 0, maximum: AMOUNT_MAX, description: 'Integer minor units (kopecks, cents); default 0' },
     currency: { type: 'string', pattern: '^[A-Z]{3}$', description: "ISO 4217; default: the pipeline's" },
     stage: { type: 'string', pattern: STAGE_KEY, description: 'An open stage whose guard holds; default: the first' },
-    owner_id: { ...uuid, description: "Default: the request's assignee, else you" },
+    owner_id: { ...funnelId, description: "Default: the request's assignee, else you" },
     sales_channel: { type: 'string', enum: SALES_CHANNELS.words, description: "Default: `agents` for a client brought by an agent (its card is `via_agent`), else `inbound_leadgen`" },
     expected_close_date: day,
   },
@@ -84,7 +84,7 @@ export const attachSchema = {
   minProperties: 1,
   maxProperties: 1,
   properties: {
-    deal_id: { ...uuid, description: 'An open deal of the tenant' },
+    deal_id: { ...funnelId, description: 'An open deal of the tenant' },
     client_card_id: { ...uuid, description: 'A client card of the tenant' },
   },
   examples: [{ deal_id: '01960000-0000-7000-8000-000000000002' }],
