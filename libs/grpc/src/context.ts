@@ -43,10 +43,39 @@ export function visibilityOf(ctx: TenantContext): Visibility {
   return { all: false, userId: ctx.callerId, departmentIds, head };
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A boolean SQL expression with its `?` parameters ('true' when the caller sees everything). */
+export interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * The who-sees-what rule as a WHERE fragment over a row's owner and department columns (a request's
+ * assignee, a deal's owner): the caller's own, their departments' and — for a head of sales — the rows of
+ * no department. Ids that are not UUIDs match nothing rather than failing the cast.
+ */
+export function visibilitySql(v: Visibility, columns: { owner: string; department: string }): SqlFragment {
+  if (v.all) return { sql: 'true', params: [] };
+  const any: string[] = [];
+  const params: unknown[] = [];
+  if (UUID_RE.test(v.userId)) {
+    any.push(`${columns.owner} = ?::uuid`);
+    params.push(v.userId.toLowerCase());
+  }
+  const departments = [...new Set(v.departmentIds.filter((d) => UUID_RE.test(d)).map((d) => d.toLowerCase()))];
+  if (departments.length) {
+    any.push(`${columns.department} IN (${departments.map(() => '?::uuid').join(', ')})`);
+    params.push(...departments);
+  }
+  if (v.head) any.push(`${columns.department} IS NULL`);
+  return { sql: any.length ? `(${any.join(' OR ')})` : 'false', params };
+}
+
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 const KINDS = new Set<CallerKind>(['user', 'api_key', 'service']);
 const ROLES = new Set<CallerRole>(['admin', 'head_of_sales', 'seller', 'analyst']);
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function list(md: Metadata, key: string, ok: (v: string) => boolean): string[] | undefined {
   const raw = first(md, key);

@@ -6,19 +6,11 @@
  *   department (nobody's queue yet).
  * A request outside the fragment is NOT_FOUND on a single read or change and absent from lists and counts.
  */
-import { visibilityOf, type TenantContext, type Visibility } from '@crm/grpc';
+import { visibilityOf, visibilitySql as fragmentOver, type SqlFragment, type TenantContext, type Visibility } from '@crm/grpc';
 
-export type { Visibility };
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export type { SqlFragment, Visibility };
 
 export const SEE_ALL: Visibility = { all: true };
-
-export interface SqlFragment {
-  /** A boolean expression ('true' when the caller sees everything). */
-  sql: string;
-  params: unknown[];
-}
 
 /** The caller's visibility (from the call's metadata). */
 export function visibilityFor(ctx: TenantContext): Visibility {
@@ -30,21 +22,8 @@ export function visibilityFor(ctx: TenantContext): Visibility {
  * are not UUIDs (a caller id of another shape) match nothing rather than failing the cast.
  */
 export function visibilitySql(v: Visibility, alias = ''): SqlFragment {
-  if (v.all) return { sql: 'true', params: [] };
   const col = (c: string) => (alias ? `${alias}.${c}` : c);
-  const any: string[] = [];
-  const params: unknown[] = [];
-  if (UUID_RE.test(v.userId)) {
-    any.push(`${col('assignee_id')} = ?::uuid`);
-    params.push(v.userId.toLowerCase());
-  }
-  const departments = [...new Set(v.departmentIds.filter((d) => UUID_RE.test(d)).map((d) => d.toLowerCase()))];
-  if (departments.length) {
-    any.push(`${col('department_id')} IN (${departments.map(() => '?::uuid').join(', ')})`);
-    params.push(...departments);
-  }
-  if (v.head) any.push(`${col('department_id')} IS NULL`);
-  return { sql: any.length ? `(${any.join(' OR ')})` : 'false', params };
+  return fragmentOver(v, { owner: col('assignee_id'), department: col('department_id') });
 }
 
 /** The same rule on a row in memory (after a change, to answer what the caller may still see). */
