@@ -46,6 +46,7 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
     REPORTING_GRPC_ADDR: unreachable,
     CONTACTS_GRPC_ADDR: unreachable,
     FUNNEL_GRPC_ADDR: unreachable,
+    TELEPHONY_GRPC_ADDR: unreachable,
     KAFKA_BROKERS: unreachable,
     WEB_DIST_DIR: '',
   });

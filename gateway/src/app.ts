@@ -34,6 +34,10 @@ import { tasksRoutes } from './routes/tasks';
 import { teamRoutes } from './routes/team';
 import { tenantRoutes, tenantSchemas } from './routes/tenant';
 import { workRoutes } from './routes/work';
+import { callRoutes, callSchemas } from './routes/calls';
+import { numberRoutes, numberSchemas } from './routes/numbers';
+import { connectionRoutes, connectionSchemas } from './routes/telephony-connections';
+import { webhookRoutes, webhookSchemas } from './routes/telephony-webhooks';
 import { teamSchemas } from './team-schemas';
 import { workSchemas } from './work-schemas';
 import { isTimeZone } from './time-zone';
@@ -147,6 +151,7 @@ export async function buildGateway(input: Omit<GatewayDeps, 'limits'> & { limits
   for (const s of workSchemas) app.addSchema(s);
   for (const s of [...securitySchemas, ...sessionsSchemas, ...twoFactorSchemas]) app.addSchema(s);
   for (const s of [...funnelSchemas, ...conversionSchemas]) app.addSchema(s);
+  for (const s of [...numberSchemas, ...connectionSchemas, ...webhookSchemas, ...callSchemas]) app.addSchema(s);
 
   // Admission first: under overload the excess is refused before anything else is spent on it
   // (admission.ts). The realtime stream is long-lived and not counted.
@@ -237,7 +242,13 @@ export async function buildGateway(input: Omit<GatewayDeps, 'limits'> & { limits
     await twoFactorRoutes(scoped, deps);
     await funnelRoutes(scoped, deps);
     await conversionRoutes(scoped, deps);
+    await numberRoutes(scoped, deps);
+    await connectionRoutes(scoped, deps);
+    await callRoutes(scoped, deps);
   });
+  // Providers' webhooks: outside /v1 (no credential but the provider's signature, which telephony checks;
+  // raw bodies in a scope of their own).
+  await app.register(async (scoped) => webhookRoutes(scoped, deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -26,13 +26,16 @@ export type Scope =
   | 'identity:admin'
   | 'deals:read'
   | 'deals:write'
+  | 'calls:read'
+  | 'calls:write'
+  | 'telephony:admin'
   | 'pipelines:write';
 
 const ROLE_SCOPES: Record<number, Scope[]> = {
-  [Role.ROLE_ADMIN]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write'],
-  [Role.ROLE_HEAD_OF_SALES]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'deals:read', 'deals:write', 'pipelines:write'],
-  [Role.ROLE_SELLER]: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write'],
-  [Role.ROLE_ANALYST]: ['requests:read', 'reports:read', 'contacts:read', 'team:read', 'deals:read'],
+  [Role.ROLE_ADMIN]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write', 'calls:read', 'calls:write', 'telephony:admin'],
+  [Role.ROLE_HEAD_OF_SALES]: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'deals:read', 'deals:write', 'pipelines:write', 'calls:read', 'calls:write', 'telephony:admin'],
+  [Role.ROLE_SELLER]: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write', 'calls:read', 'calls:write'],
+  [Role.ROLE_ANALYST]: ['requests:read', 'reports:read', 'contacts:read', 'team:read', 'deals:read', 'calls:read'],
 };
 
 export interface Caller {

@@ -11,6 +11,7 @@ import { RoutingServiceService } from '@crm/contracts/crm/intake/v1/routing';
 import { TasksServiceService } from '@crm/contracts/crm/intake/v1/tasks';
 import { WorkflowServiceService } from '@crm/contracts/crm/intake/v1/workflow';
 import { ReportingServiceService } from '@crm/contracts/crm/reporting/v1/reporting';
+import { CallServiceService, ConnectionServiceService, DniServiceService, NumberServiceService, WebhookServiceService } from '@crm/contracts/crm/telephony/v1/telephony';
 import { createClient, type PromiseClient } from '@crm/grpc';
 
 export interface Clients {
@@ -28,10 +29,15 @@ export interface Clients {
   security: PromiseClient<typeof SecurityServiceService>;
   pipelines: PromiseClient<typeof PipelineServiceService>;
   deals: PromiseClient<typeof DealServiceService>;
+  numbers: PromiseClient<typeof NumberServiceService>;
+  dni: PromiseClient<typeof DniServiceService>;
+  connections: PromiseClient<typeof ConnectionServiceService>;
+  webhooks: PromiseClient<typeof WebhookServiceService>;
+  calls: PromiseClient<typeof CallServiceService>;
 }
 
 /** gRPC clients of the services behind the gateway; reads are retried, writes never. */
-export function createClients(addr: { identity: string; intake: string; reporting: string; contacts: string; funnel: string }): Clients {
+export function createClients(addr: { identity: string; intake: string; reporting: string; contacts: string; funnel: string; telephony: string }): Clients {
   return {
     identity: createClient(IdentityServiceService, {
       address: addr.identity,
@@ -74,6 +80,14 @@ export function createClients(addr: { identity: string; intake: string; reportin
       address: addr.funnel,
       idempotent: ['getDeal', 'listDeals', 'getDealHistory', 'getBoard', 'listStageDeals', 'listDealsOfRequest', 'linkRequest'],
     }),
+    // The five services of telephony share one address. A provider's webhook is never retried here (the
+    // provider retries; telephony is idempotent on its delivery id) and has a short deadline: the
+    // gateway falls back to Kafka rather than keep a PBX waiting.
+    numbers: createClient(NumberServiceService, { address: addr.telephony, idempotent: ['getNumber', 'listNumbers', 'getPool', 'listPools', 'getPoolStats'] }),
+    dni: createClient(DniServiceService, { address: addr.telephony, idempotent: ['heartbeat'], defaultDeadlineMs: 2_000 }),
+    connections: createClient(ConnectionServiceService, { address: addr.telephony, idempotent: ['getConnection', 'listConnections', 'listExtensions'] }),
+    webhooks: createClient(WebhookServiceService, { address: addr.telephony, defaultDeadlineMs: 3_000 }),
+    calls: createClient(CallServiceService, { address: addr.telephony, idempotent: ['getCall', 'listCalls', 'listCallEvents', 'missedCallStats', 'fetchRecording'] }),
   };
 }
 
@@ -92,4 +106,9 @@ export function closeClients(c: Clients): void {
   c.pipelines.close();
   c.deals.close();
   c.security.close();
+  c.numbers.close();
+  c.dni.close();
+  c.connections.close();
+  c.webhooks.close();
+  c.calls.close();
 }

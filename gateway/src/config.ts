@@ -11,6 +11,7 @@ export const gatewayEnv = z.object({
   REPORTING_GRPC_ADDR: hostPort,
   CONTACTS_GRPC_ADDR: hostPort,
   FUNNEL_GRPC_ADDR: hostPort,
+  TELEPHONY_GRPC_ADDR: hostPort,
   /** Largest accepted JSON body. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   /** Largest CSV file POST /v1/imports accepts (its own limit; BODY_LIMIT_BYTES stays for JSON). */

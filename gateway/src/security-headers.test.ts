@@ -39,7 +39,7 @@ describe('routeDirectives', () => {
 
 describe('registerSecurityHeaders', () => {
   it('refuses an embeddable /v1 route that takes a credential', async () => {
-    const env = gatewayEnv.parse({ IDENTITY_GRPC_ADDR: 'a:1', INTAKE_GRPC_ADDR: 'a:1', REPORTING_GRPC_ADDR: 'a:1', CONTACTS_GRPC_ADDR: 'a:1', FUNNEL_GRPC_ADDR: 'a:1', KAFKA_BROKERS: 'a:1' });
+    const env = gatewayEnv.parse({ IDENTITY_GRPC_ADDR: 'a:1', INTAKE_GRPC_ADDR: 'a:1', REPORTING_GRPC_ADDR: 'a:1', CONTACTS_GRPC_ADDR: 'a:1', FUNNEL_GRPC_ADDR: 'a:1', TELEPHONY_GRPC_ADDR: 'a:1', KAFKA_BROKERS: 'a:1' });
     const app = Fastify();
     await registerSecurityHeaders(app, env);
     app.get('/v1/widget.js', { config: { public: true, embeddable: true } }, async () => '');
@@ -59,7 +59,7 @@ describe('behindHttps', () => {
 
 describe('edge limits', () => {
   const env = (extra: Record<string, string> = {}) =>
-    gatewayEnv.parse({ IDENTITY_GRPC_ADDR: 'a:1', INTAKE_GRPC_ADDR: 'a:1', REPORTING_GRPC_ADDR: 'a:1', CONTACTS_GRPC_ADDR: 'a:1', FUNNEL_GRPC_ADDR: 'a:1', KAFKA_BROKERS: 'a:1', ...extra });
+    gatewayEnv.parse({ IDENTITY_GRPC_ADDR: 'a:1', INTAKE_GRPC_ADDR: 'a:1', REPORTING_GRPC_ADDR: 'a:1', CONTACTS_GRPC_ADDR: 'a:1', FUNNEL_GRPC_ADDR: 'a:1', TELEPHONY_GRPC_ADDR: 'a:1', KAFKA_BROKERS: 'a:1', ...extra });
 
   it('caps connections at GATEWAY_MAX_CONNECTIONS, or the soft open-file limit (/proc/self/limits) less 512', () => {
     const dir = mkdtempSync(join(tmpdir(), 'limits-'));

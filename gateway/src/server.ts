@@ -17,7 +17,7 @@ export interface RunningGateway {
 
 /** The gateway with its gRPC clients, realtime feed and authenticator, listening on HTTP_HOST:HTTP_PORT. */
 export async function startGateway(env: GatewayEnv, logger: Logger): Promise<RunningGateway> {
-  const clients = createClients({ identity: env.IDENTITY_GRPC_ADDR, intake: env.INTAKE_GRPC_ADDR, reporting: env.REPORTING_GRPC_ADDR, contacts: env.CONTACTS_GRPC_ADDR, funnel: env.FUNNEL_GRPC_ADDR });
+  const clients = createClients({ identity: env.IDENTITY_GRPC_ADDR, intake: env.INTAKE_GRPC_ADDR, reporting: env.REPORTING_GRPC_ADDR, contacts: env.CONTACTS_GRPC_ADDR, funnel: env.FUNNEL_GRPC_ADDR, telephony: env.TELEPHONY_GRPC_ADDR });
   const feed = new RequestFeed({ brokers: env.KAFKA_BROKERS, topicSuffix: env.TOPIC_SUFFIX, logger });
   const auth = new Authenticator(clients, env.AUTH_CACHE_TTL_MS);
   // Ended sessions and deactivated users, from identity: this replica's cache forgets them at once.

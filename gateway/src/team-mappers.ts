@@ -33,7 +33,7 @@ export const DEPARTMENT_KINDS = words([
   [DepartmentKind.DEPARTMENT_KIND_OTHER, 'other'],
 ]);
 /** The scopes an API key may carry (identity's list; the gateway's Scope type). */
-export const API_KEY_SCOPES = ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write'] as const;
+export const API_KEY_SCOPES = ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write', 'calls:read', 'calls:write', 'telephony:admin'] as const;
 
 /** An RFC 3339 date-time of the body or query, as the one UTC form identity stores; '' when absent. */
 export function instantIn(field: string, value: string | undefined): string {

@@ -105,6 +105,7 @@ describe('two replicas of intake', () => {
               projectId: '',
               dialedNumberKind: '',
               missed: false,
+              decided: undefined,
             },
             tenant,
           );

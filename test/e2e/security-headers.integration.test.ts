@@ -174,7 +174,7 @@ describe('security headers on everything the gateway serves', () => {
     const unreachable = '127.0.0.1:9';
     const build = (extra: Record<string, string>) =>
       buildGateway({
-        env: gatewayEnv.parse({ IDENTITY_GRPC_ADDR: unreachable, INTAKE_GRPC_ADDR: unreachable, REPORTING_GRPC_ADDR: unreachable, CONTACTS_GRPC_ADDR: unreachable, FUNNEL_GRPC_ADDR: unreachable, KAFKA_BROKERS: unreachable, ...extra }),
+        env: gatewayEnv.parse({ IDENTITY_GRPC_ADDR: unreachable, INTAKE_GRPC_ADDR: unreachable, REPORTING_GRPC_ADDR: unreachable, CONTACTS_GRPC_ADDR: unreachable, FUNNEL_GRPC_ADDR: unreachable, TELEPHONY_GRPC_ADDR: unreachable, KAFKA_BROKERS: unreachable, ...extra }),
         clients: {} as never,
         auth: {} as never,
         logger: createLogger({ service: 'test', level: 'silent' }),

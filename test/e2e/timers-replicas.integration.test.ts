@@ -86,7 +86,7 @@ async function createRequests(via: Replica, n: number): Promise<string[]> {
   const writers = Array.from({ length: 8 }, async (_, w) => {
     for (let i = w; i < n; i += 8) {
       const res = await via.client.createRequest(
-        { channel: Channel.CHANNEL_PHONE, name: `Timer ${i}`, phone: '', email: '', message: '', attribution: undefined, idempotencyKey: '', publicFormId: '', defaultCountry: '', extraFields: [], projectId: '', dialedNumberKind: '', missed: false },
+        { channel: Channel.CHANNEL_PHONE, name: `Timer ${i}`, phone: '', email: '', message: '', attribution: undefined, idempotencyKey: '', publicFormId: '', defaultCountry: '', extraFields: [], projectId: '', dialedNumberKind: '', missed: false, decided: undefined },
         tenant,
       );
       ids.push(res.request!.id);

@@ -176,7 +176,7 @@ async function main(): Promise<number> {
     // A key with every scope, so the tenant settings (identity:admin) are served too.
     const identity = createClient(IdentityServiceService, { address: platform.addr.identity });
     const ctx = { tenantId: tenant.tenantId, callerId: 'fuzz', callerKind: 'service' as const };
-    const key = await identity.createApiKey({ name: 'fuzz', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write'] }, ctx);
+    const key = await identity.createApiKey({ name: 'fuzz', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write', 'calls:read', 'calls:write', 'telephony:admin'] }, ctx);
     identity.close();
     const configFile = join(dir, 'schemathesis.toml');
     writeFileSync(configFile, config(tenant.publicFormId));

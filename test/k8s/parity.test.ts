@@ -24,7 +24,7 @@ describe('the required environment, derived from the zod schemas', () => {
     expect(requiredEnv(configSchemas.identity)).toEqual(['DATABASE_URL', 'KAFKA_BROKERS']);
     expect(requiredEnv(configSchemas.intake)).toEqual(['CONTACTS_GRPC_ADDR', 'DATABASE_URL', 'IDENTITY_GRPC_ADDR', 'KAFKA_BROKERS']);
     expect(requiredEnv(configSchemas.reporting)).toEqual(['CLICKHOUSE_URL', 'KAFKA_BROKERS']);
-    expect(requiredEnv(configSchemas.gateway)).toEqual(['CONTACTS_GRPC_ADDR', 'FUNNEL_GRPC_ADDR', 'IDENTITY_GRPC_ADDR', 'INTAKE_GRPC_ADDR', 'KAFKA_BROKERS', 'REPORTING_GRPC_ADDR']);
+    expect(requiredEnv(configSchemas.gateway)).toEqual(['CONTACTS_GRPC_ADDR', 'FUNNEL_GRPC_ADDR', 'IDENTITY_GRPC_ADDR', 'INTAKE_GRPC_ADDR', 'KAFKA_BROKERS', 'REPORTING_GRPC_ADDR', 'TELEPHONY_GRPC_ADDR']);
   });
 });
 

@@ -14,6 +14,7 @@ import { funnelEnv, startFunnel } from '@crm/funnel/src/app';
 import { identityEnv, startIdentity } from '@crm/identity/src/app';
 import { intakeEnv, startIntake } from '@crm/intake/src/app';
 import { startReporting, type RunningReporting } from '@crm/reporting/src/app';
+import { startTelephony, telephonyEnv } from '@crm/telephony/src/app';
 import { dropDatabase as dropClickHouseDatabase } from '@crm/reporting/src/clickhouse/client';
 import { reportingEnv } from '@crm/reporting/src/config';
 import { randomUUID } from 'node:crypto';
@@ -39,6 +40,9 @@ export interface Platform {
   /** funnel (pipelines and deals; the gateway's funnel routes). */
   funnelAddr: string;
   funnelDbUrl: string;
+  /** telephony (numbers, connections, calls; the gateway's telephony routes and provider webhooks). */
+  telephonyAddr: string;
+  telephonyDbUrl: string;
   /** This run's topic suffix (a second gateway's realtime feed needs it). */
   topicSuffix: string;
   /** Reporting on its own ClickHouse database, when asked for (`reporting: true`). */
@@ -49,12 +53,12 @@ export interface Platform {
 
 export const ADMIN_PASSWORD = 'correct horse battery';
 
-export async function startPlatform(opts: { gatewayEnv?: Record<string, string>; webDist?: string; reporting?: boolean } = {}): Promise<Platform> {
+export async function startPlatform(opts: { gatewayEnv?: Record<string, string>; webDist?: string; reporting?: boolean; telephonyEnv?: Record<string, string> } = {}): Promise<Platform> {
   const logger = testLogger('platform');
   const urls = stackUrls();
   const suffix = `.${uniqueName('pf')}`;
   await createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix);
-  const dbs: TestDatabase[] = [await createTestDatabase('pf_identity'), await createTestDatabase('pf_intake'), await createTestDatabase('pf_contacts'), await createTestDatabase('pf_funnel')];
+  const dbs: TestDatabase[] = [await createTestDatabase('pf_identity'), await createTestDatabase('pf_intake'), await createTestDatabase('pf_contacts'), await createTestDatabase('pf_funnel'), await createTestDatabase('pf_telephony')];
   const common = { KAFKA_BROKERS: urls.kafkaBrokers.join(','), GRPC_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TOPIC_SUFFIX: suffix };
   const identity = await startIdentity(parseConfig(identityEnv, { ...common, DATABASE_URL: dbs[0].url }));
   // contacts before intake: intake calls it on every create.
@@ -63,6 +67,18 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
   const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url, CONTACTS_GRPC_ADDR: contactsAddr, IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`, INTAKE_TEAM_CACHE_MS: '0' }));
   const funnel = await startFunnel(parseConfig(funnelEnv, { ...common, DATABASE_URL: dbs[3].url }));
   const funnelAddr = `127.0.0.1:${funnel.grpc.port}`;
+  const telephony = await startTelephony(
+    parseConfig(telephonyEnv, {
+      ...common,
+      DATABASE_URL: dbs[4].url,
+      INTAKE_GRPC_ADDR: `127.0.0.1:${intake.grpc.port}`,
+      CONTACTS_GRPC_ADDR: contactsAddr,
+      IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`,
+      TELEPHONY_JOB_POLL_MS: '200',
+      ...opts.telephonyEnv,
+    }),
+  );
+  const telephonyAddr = `127.0.0.1:${telephony.grpc.port}`;
   const chDatabase = uniqueName('pf_reporting');
   const reporting = opts.reporting
     ? await startReporting(parseConfig(reportingEnv, { ...common, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase }), { logger })
@@ -76,6 +92,7 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     REPORTING_GRPC_ADDR: reporting ? `127.0.0.1:${reporting.grpc.port}` : '127.0.0.1:1',
     CONTACTS_GRPC_ADDR: contactsAddr,
     FUNNEL_GRPC_ADDR: funnelAddr,
+    TELEPHONY_GRPC_ADDR: telephonyAddr,
     KAFKA_BROKERS: urls.kafkaBrokers.join(','),
     TOPIC_SUFFIX: suffix,
     BODY_LIMIT_BYTES: '16384',
@@ -119,12 +136,16 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     contactsDbUrl: dbs[2].url,
     funnelAddr,
     funnelDbUrl: dbs[3].url,
+    telephonyAddr,
+    telephonyDbUrl: dbs[4].url,
     topicSuffix: suffix,
     reporting,
     tenants,
     stop: async () => {
       await gateway.stop();
       // The services share nothing but identity (intake asks it), so they stop together, identity last.
+      // telephony calls intake, contacts and identity: it stops first.
+      await telephony.stop();
       await Promise.all([reporting?.stop(), intake.stop(), contacts.stop(), funnel.stop()]);
       await identity.stop();
       await Promise.all(dbs.map((d) => d.drop()));
@@ -172,6 +193,7 @@ export function startReplica(platform: Platform, env: Record<string, string>, na
       REPORTING_GRPC_ADDR: '127.0.0.1:1',
       CONTACTS_GRPC_ADDR: platform.contactsAddr,
       FUNNEL_GRPC_ADDR: platform.funnelAddr,
+      TELEPHONY_GRPC_ADDR: platform.telephonyAddr,
       KAFKA_BROKERS: stackUrls().kafkaBrokers.join(','),
       TOPIC_SUFFIX: platform.topicSuffix,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

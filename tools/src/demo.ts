@@ -107,7 +107,7 @@ export async function ensureDemoTenant(identityAddr: string, file: string): Prom
     await client.createUser({ email: DEMO.email, displayName: 'Demo Admin', password: DEMO.password, roles: [Role.ROLE_ADMIN] }, ctx).catch((err: ServiceError) => {
       if (err.code !== status.ALREADY_EXISTS) throw err;
     });
-    const key = await client.createApiKey({ name: 'demo', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'deals:read', 'deals:write'] }, ctx);
+    const key = await client.createApiKey({ name: 'demo', scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'deals:read', 'deals:write', 'calls:read', 'calls:write'] }, ctx);
     const form = await client.createPublicForm({ name: 'Demo contact form' }, ctx);
     const team = await ensureDemoTeam(identityAddr, ctx);
     const creds: DemoCredentials = { tenantSlug: DEMO.slug, tenantId, email: DEMO.email, password: DEMO.password, apiKey: key.secret, publicFormId: form.form!.id, team };

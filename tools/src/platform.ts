@@ -118,7 +118,7 @@ export async function dropPlatformData(env: PlatformEnv, opts: { dbPrefix: strin
  * The gRPC services a service calls, as the chart's `grpcClients` (charts/crm/values.yaml): it gets
  * `<NAME>_GRPC_ADDR` of each and is started once they serve (intake matches every request in contacts).
  */
-export const GRPC_CLIENTS: Readonly<Record<string, readonly string[]>> = { intake: ['contacts', 'identity'] };
+export const GRPC_CLIENTS: Readonly<Record<string, readonly string[]>> = { intake: ['contacts', 'identity'], telephony: ['intake', 'contacts', 'identity'] };
 
 /** The registry's services, each after the services it calls (otherwise in registry order). */
 export function startOrder(entries: readonly ServiceEntry[], clients: Readonly<Record<string, readonly string[]>> = GRPC_CLIENTS): ServiceEntry[] {

@@ -12,6 +12,8 @@ import { funnelPage } from './features/funnel/routes';
 import { invitePage, settingsPage } from './features/settings/routes';
 import { securityPage } from './features/security/routes';
 import { workPage } from './features/work/routes';
+import { CallDock } from './features/telephony/CallDock';
+import { telephonyPage } from './features/telephony/routes';
 import { useI18n } from './i18n';
 import { LiveFeed, LiveProvider } from './live';
 import { JournalPage } from './pages/JournalPage';
@@ -122,6 +124,7 @@ export function App() {
   const contacts = contactsPage(location.path);
   const funnel = funnelPage(location.path, me);
   const work = workPage(location.path, me);
+  const telephony = telephonyPage(location.path, me);
   const settings = settingsPage(location.path, me) ?? securityPage(location.path, me);
   if (location.path === '/requests') page = <JournalPage me={me} />;
   else if (request) page = <RequestPage key={request.id} id={request.id} me={me} />;
@@ -130,6 +133,7 @@ export function App() {
   else if (contacts) page = contacts;
   else if (funnel) page = funnel;
   else if (work) page = work;
+  else if (telephony) page = telephony;
   else if (settings) page = settings;
   else if (onLogin || location.path === '/') page = <></>;
 
@@ -142,6 +146,7 @@ export function App() {
       <main id="main" className="main">
         {page}
       </main>
+      <CallDock me={me} />
     </LiveProvider>
   );
 }

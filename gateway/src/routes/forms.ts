@@ -166,6 +166,7 @@ async function formScope(app: FastifyInstance, deps: GatewayDeps): Promise<void>
           projectId: '',
           dialedNumberKind: '',
           missed: false,
+          decided: undefined,
         },
         tenant,
       );

@@ -76,6 +76,7 @@ export async function requestRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
           projectId: '',
           dialedNumberKind: '',
           missed: false,
+          decided: undefined,
         },
         caller.tenant,
       );

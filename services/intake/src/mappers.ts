@@ -120,6 +120,8 @@ export function toProtoRequest(row: RequestRow): Request {
     dialedNumberKind: row.dialedNumberKind ?? '',
     stateChangedAt: iso(row.stateChangedAt),
     stateReason: row.stateReason ?? '',
+    // Filled by telephony's SetCallOutcome (being written).
+    missedRecoveredAt: '',
   };
 }
 

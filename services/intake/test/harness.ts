@@ -267,7 +267,7 @@ export const NO_LIST_FILTERS = {
 };
 
 /** CreateRequest's fields added by issue 8, unset. */
-export const NO_ROUTING_FIELDS = { projectId: '', dialedNumberKind: '', missed: false };
+export const NO_ROUTING_FIELDS = { projectId: '', dialedNumberKind: '', missed: false, decided: undefined };
 
 /** The gRPC error of a call that must fail (fails the test if it succeeds). */
 export async function grpcError(call: Promise<unknown>): Promise<ServiceError & { violations: { field: string; message: string }[] }> {

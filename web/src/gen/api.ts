@@ -2801,7 +2801,7 @@ export interface components {
         CreateApiKey: {
             /** @description Trimmed; 1..200 characters, no control characters */
             name: string;
-            scopes: ("requests:read" | "requests:write" | "reports:read" | "contacts:read" | "contacts:write" | "team:read" | "tasks:read" | "tasks:write" | "routing:write" | "identity:admin" | "deals:read" | "deals:write" | "pipelines:write")[];
+            scopes: ("requests:read" | "requests:write" | "reports:read" | "contacts:read" | "contacts:write" | "team:read" | "tasks:read" | "tasks:write" | "routing:write" | "identity:admin" | "deals:read" | "deals:write" | "pipelines:write" | "calls:read" | "calls:write" | "telephony:admin")[];
         };
         /**
          * @description A card for a contact or a company (exactly one). Kind via_agent needs `agent_card_id`, a card of kind agent_partner.

@@ -3,6 +3,7 @@ import { workEn } from '../features/work/i18n';
 import { settingsEn } from '../features/settings/i18n';
 import { securityEn } from '../features/security/i18n';
 import { funnelEn } from '../features/funnel/i18n';
+import { telephonyEn } from '../features/telephony/i18n';
 import type { Dictionary } from './ru';
 
 /** English texts: the same keys as ru.ts (a missing or extra key is a compile error). */
@@ -161,4 +162,5 @@ export const en: Dictionary = {
   ...settingsEn,
   ...securityEn,
   ...funnelEn,
+  ...telephonyEn,
 };

@@ -8,6 +8,7 @@ import { workRu } from '../features/work/i18n';
 import { settingsRu } from '../features/settings/i18n';
 import { securityRu } from '../features/security/i18n';
 import { funnelRu } from '../features/funnel/i18n';
+import { telephonyRu } from '../features/telephony/i18n';
 
 export const ru = {
   'app.name': 'Продажи 2.0',
@@ -164,6 +165,7 @@ export const ru = {
   ...settingsRu,
   ...securityRu,
   ...funnelRu,
+  ...telephonyRu,
 };
 
 export type MessageKey = keyof typeof ru;

@@ -24,7 +24,7 @@ export function rolesToWire(names: readonly string[]): Role[] {
   return names.map((n) => ROLE_BY_NAME.get(n)).filter((r): r is Role => r !== undefined);
 }
 
-export const SCOPES = ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write'] as const;
+export const SCOPES = ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write', 'calls:read', 'calls:write', 'telephony:admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 export const IDENTITY_ADMIN_SCOPE: Scope = 'identity:admin';
 
@@ -34,9 +34,9 @@ export function isKnownScope(scope: string): scope is Scope {
 
 const ROLE_SCOPES: Record<RoleName, readonly Scope[]> = {
   admin: SCOPES,
-  head_of_sales: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'deals:read', 'deals:write', 'pipelines:write'],
-  seller: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write'],
-  analyst: ['requests:read', 'reports:read', 'contacts:read', 'team:read', 'deals:read'],
+  head_of_sales: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'deals:read', 'deals:write', 'pipelines:write', 'calls:read', 'calls:write', 'telephony:admin'],
+  seller: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write', 'calls:read', 'calls:write'],
+  analyst: ['requests:read', 'reports:read', 'contacts:read', 'team:read', 'deals:read', 'calls:read'],
 };
 
 /** The union of the scopes the roles grant, in the order of SCOPES. */

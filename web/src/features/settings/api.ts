@@ -44,6 +44,9 @@ const SCOPE_SET: Record<KeyScope, true> = {
   'identity:admin': true,
   'deals:read': true,
   'deals:write': true,
+  'calls:read': true,
+  'calls:write': true,
+  'telephony:admin': true,
   'pipelines:write': true,
 };
 const TARGET_SET: Record<AuditTarget, true> = { user: true, department: true, project: true, shift: true, api_key: true, public_form: true, tenant: true };

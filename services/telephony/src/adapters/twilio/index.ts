@@ -1,0 +1,5 @@
+import type { Adapter } from '../types';
+import { notYet } from '../not-yet';
+
+/** The twilio adapter (being written: refuses everything until then). */
+export const twilioAdapter: Adapter = notYet('twilio');
