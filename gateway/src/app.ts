@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import swaggerUi from '@fastify/swagger-ui';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { LogController, type FastifySchemaCompiler } from 'fastify';
 import { CSRF_HEADER } from './auth';
 import { DEMO_SCRIPT, DEMO_STYLE, demoFormHtml } from './demo-form';
 import { httpServerOptions } from './edge-limits';
@@ -80,6 +80,22 @@ function withBodyExamples<T extends object>(doc: T): T {
   return doc;
 }
 
+type Validate = ReturnType<FastifySchemaCompiler<unknown>>;
+type AjvValidate = ReturnType<ReturnType<ReturnType<typeof AjvCompiler>>>;
+
+/** A validator compiled on its first call; Fastify reads `errors` off the function after a failed call. */
+function lazyValidator(make: () => Validate): AjvValidate {
+  let compiled: Validate | undefined;
+  const validate: Validate = (data: unknown) => {
+    compiled ??= make();
+    const ok = compiled(data);
+    validate.errors = compiled.errors;
+    return ok;
+  };
+  // Fastify's types ask for Ajv's own function type; Fastify only calls it and reads `errors`.
+  return validate as unknown as AjvValidate;
+}
+
 /** The Fastify edge: `/v1` REST (OpenAPI at /openapi.json, docs at /docs), problem+json errors. */
 export async function buildGateway(input: Omit<GatewayDeps, 'limits'> & { limits?: GatewayDeps['limits'] }) {
   const deps: GatewayDeps = { ...input, limits: input.limits ?? gatewayLimits(input.env, input.clients, input.logger) };
@@ -100,11 +116,14 @@ export async function buildGateway(input: Omit<GatewayDeps, 'limits'> & { limits
     // is a 400, not the comment "false".
     schemaController: {
       compilersFactory: {
+        // Validators and serializers are compiled on a route's first use, not at start: compiling all of
+        // them (~200 routes) was most of the gateway's start-up (~4 s quiet, far more under load — and the
+        // test suites start a gateway per file); a route's first call pays its own (a few ms).
         buildValidator(externalSchemas, options) {
           const pool = AjvCompiler();
           const coercing = pool(externalSchemas, options as Parameters<typeof pool>[1]);
           const exact = pool(externalSchemas, { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } } as Parameters<typeof pool>[1]);
-          return (route) => (route.httpPart === 'body' ? exact(route) : coercing(route));
+          return (route) => lazyValidator(() => (route.httpPart === 'body' ? exact(route) : coercing(route)));
         },
         // Compiling a fast-json-stringify serializer per route and status took ~18 s of the gateway's start
         // (~150 routes × ~8 documented statuses). Problems (status ≥ 400) are built by the gateway itself
@@ -117,7 +136,11 @@ export async function buildGateway(input: Omit<GatewayDeps, 'limits'> & { limits
             if (Number.parseInt(String(route.httpStatus), 10) >= 400 || /^[45]xx$/i.test(String(route.httpStatus))) return (data: unknown) => JSON.stringify(data);
             const key = JSON.stringify(route.schema);
             let fn = shared.get(key);
-            if (!fn) shared.set(key, (fn = compile(route)));
+            if (!fn) {
+              let compiled: ReturnType<typeof compile> | undefined;
+              fn = (data: unknown) => (compiled ??= compile(route))(data);
+              shared.set(key, fn);
+            }
             return fn;
           };
         },
