@@ -57,16 +57,23 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
   const logger = testLogger('platform');
   const urls = stackUrls();
   const suffix = `.${uniqueName('pf')}`;
-  await createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix);
-  const dbs: TestDatabase[] = [await createTestDatabase('pf_identity'), await createTestDatabase('pf_intake'), await createTestDatabase('pf_contacts'), await createTestDatabase('pf_funnel'), await createTestDatabase('pf_telephony')];
+  // What does not depend on anything starts together: the topics and the databases, then identity,
+  // contacts, funnel and reporting; intake calls identity and contacts, telephony calls intake.
+  const [, ...dbs] = await Promise.all([
+    createRunTopics(kafkaFor(urls.kafkaBrokers, logger), suffix),
+    ...['pf_identity', 'pf_intake', 'pf_contacts', 'pf_funnel', 'pf_telephony'].map((n) => createTestDatabase(n)),
+  ]) as [unknown, ...TestDatabase[]];
   const common = { KAFKA_BROKERS: urls.kafkaBrokers.join(','), GRPC_PORT: '0', GRPC_HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', TOPIC_SUFFIX: suffix };
-  const identity = await startIdentity(parseConfig(identityEnv, { ...common, DATABASE_URL: dbs[0].url }));
-  // contacts before intake: intake calls it on every create.
-  const contacts = await startContacts(parseConfig(contactsEnv, { ...common, DATABASE_URL: dbs[2].url }));
+  const chDatabase = uniqueName('pf_reporting');
+  const [identity, contacts, funnel, reporting] = await Promise.all([
+    startIdentity(parseConfig(identityEnv, { ...common, DATABASE_URL: dbs[0].url })),
+    startContacts(parseConfig(contactsEnv, { ...common, DATABASE_URL: dbs[2].url })),
+    startFunnel(parseConfig(funnelEnv, { ...common, DATABASE_URL: dbs[3].url })),
+    opts.reporting ? startReporting(parseConfig(reportingEnv, { ...common, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase }), { logger }) : undefined,
+  ]);
   const contactsAddr = `127.0.0.1:${contacts.grpc.port}`;
-  const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url, CONTACTS_GRPC_ADDR: contactsAddr, IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`, INTAKE_TEAM_CACHE_MS: '0' }));
-  const funnel = await startFunnel(parseConfig(funnelEnv, { ...common, DATABASE_URL: dbs[3].url }));
   const funnelAddr = `127.0.0.1:${funnel.grpc.port}`;
+  const intake = await startIntake(parseConfig(intakeEnv, { ...common, DATABASE_URL: dbs[1].url, CONTACTS_GRPC_ADDR: contactsAddr, IDENTITY_GRPC_ADDR: `127.0.0.1:${identity.grpc.port}`, INTAKE_TEAM_CACHE_MS: '0' }));
   const telephony = await startTelephony(
     parseConfig(telephonyEnv, {
       ...common,
@@ -79,10 +86,6 @@ export async function startPlatform(opts: { gatewayEnv?: Record<string, string>;
     }),
   );
   const telephonyAddr = `127.0.0.1:${telephony.grpc.port}`;
-  const chDatabase = uniqueName('pf_reporting');
-  const reporting = opts.reporting
-    ? await startReporting(parseConfig(reportingEnv, { ...common, CLICKHOUSE_URL: urls.clickhouseUrl, CLICKHOUSE_DATABASE: chDatabase }), { logger })
-    : undefined;
 
   const env = parseConfig(gatewayEnv, {
     HTTP_HOST: '127.0.0.1',
