@@ -43,6 +43,8 @@ export const gatewayEnv = z.object({
   /** Public form submissions per client IP per minute, and per form per minute. */
   FORM_RATE_PER_IP: z.coerce.number().int().min(1).max(1_000_000_000).default(20),
   FORM_RATE_PER_FORM: z.coerce.number().int().min(1).max(1_000_000_000).default(600),
+  /** Public DNI lends and heartbeats (`/v1/public/dni/…`) per client IP per minute (a visitor heartbeats every 10..1200 s). */
+  DNI_RATE_PER_IP: z.coerce.number().int().min(1).max(1_000_000_000).default(60),
   /** Authenticated API calls per credential per minute. */
   API_RATE_PER_CREDENTIAL: z.coerce.number().int().min(1).max(1_000_000_000).default(60_000),
   /** Login attempts per client address per minute, refused at the edge before identity checks a password. */

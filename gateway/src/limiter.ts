@@ -259,6 +259,8 @@ export interface GatewayLimits {
   /** Public form submissions per client address and per form (FORM_RATE_PER_IP, FORM_RATE_PER_FORM). */
   formPerIp: SharedLimiter;
   formPerForm: SharedLimiter;
+  /** Public DNI lends and heartbeats per client address (DNI_RATE_PER_IP). */
+  dniPerIp: SharedLimiter;
   /** Login attempts per client address (LOGIN_RATE_PER_IP), before identity spends a hash. */
   loginPerIp: SharedLimiter;
   /** Invite acceptance per client address and per token (INVITE_ACCEPT_RATE). */
@@ -285,6 +287,7 @@ export function gatewayLimits(env: GatewayEnv, clients: Pick<Clients, 'security'
     perCredential: make('api', env.API_RATE_PER_CREDENTIAL),
     formPerIp: make('form-ip', env.FORM_RATE_PER_IP),
     formPerForm: make('form', env.FORM_RATE_PER_FORM),
+    dniPerIp: make('dni-ip', env.DNI_RATE_PER_IP),
     loginPerIp: make('login-ip', env.LOGIN_RATE_PER_IP),
     invitePerIp: make('invite-ip', INVITE_ACCEPT_RATE),
     invitePerToken: make('invite-token', INVITE_ACCEPT_RATE, true),

@@ -1,33 +1,34 @@
 import { DniServiceService, NumberServiceService } from '@crm/contracts/crm/telephony/v1/telephony';
 import { registration, type ServiceRegistration } from '@crm/grpc';
 import type { TelephonyContext } from '../context';
-import { notYet } from '../not-yet';
+import { DniService } from '../dni/dni.service';
+import { NumbersService } from '../numbers/numbers.service';
 
 export const NUMBER_SERVICE_NAME = 'crm.telephony.v1.NumberService';
 export const DNI_SERVICE_NAME = 'crm.telephony.v1.DniService';
 
 /** crm.telephony.v1.NumberService: translation only (the work is in ../numbers/ and ../dni/). */
 export function numbersServer(ctx: TelephonyContext): ServiceRegistration {
-  void ctx;
+  const numbers = new NumbersService(ctx.orm);
   return registration(NUMBER_SERVICE_NAME, NumberServiceService, {
-    createNumber: notYet('CreateNumber'),
-    updateNumber: notYet('UpdateNumber'),
-    getNumber: notYet('GetNumber'),
-    listNumbers: notYet('ListNumbers'),
-    archiveNumber: notYet('ArchiveNumber'),
-    createPool: notYet('CreatePool'),
-    updatePool: notYet('UpdatePool'),
-    getPool: notYet('GetPool'),
-    listPools: notYet('ListPools'),
-    getPoolStats: notYet('GetPoolStats'),
+    createNumber: async (req, c) => ({ number: await numbers.createNumber(c, req) }),
+    updateNumber: async (req, c) => ({ number: await numbers.updateNumber(c, req) }),
+    getNumber: async (req, c) => ({ number: await numbers.getNumber(c, req.id) }),
+    listNumbers: (req, c) => numbers.listNumbers(c, req),
+    archiveNumber: async (req, c) => ({ number: await numbers.archiveNumber(c, req.id) }),
+    createPool: async (req, c) => ({ pool: await numbers.createPool(c, req) }),
+    updatePool: async (req, c) => ({ pool: await numbers.updatePool(c, req) }),
+    getPool: async (req, c) => ({ pool: await numbers.getPool(c, req.id) }),
+    listPools: (req, c) => numbers.listPools(c, req),
+    getPoolStats: (req, c) => numbers.poolStats(c, req),
   });
 }
 
 /** crm.telephony.v1.DniService (called with tenant `platform`; the pool's public id says whose). */
 export function dniServer(ctx: TelephonyContext): ServiceRegistration {
-  void ctx;
+  const dni = new DniService(ctx.orm);
   return registration(DNI_SERVICE_NAME, DniServiceService, {
-    lendNumber: notYet('LendNumber'),
-    heartbeat: notYet('Heartbeat'),
+    lendNumber: (req) => dni.lend(req),
+    heartbeat: (req) => dni.heartbeat(req),
   });
 }
