@@ -120,8 +120,7 @@ export function toProtoRequest(row: RequestRow): Request {
     dialedNumberKind: row.dialedNumberKind ?? '',
     stateChangedAt: iso(row.stateChangedAt),
     stateReason: row.stateReason ?? '',
-    // Filled by telephony's SetCallOutcome (being written).
-    missedRecoveredAt: '',
+    missedRecoveredAt: iso(row.missedRecoveredAt),
   };
 }
 

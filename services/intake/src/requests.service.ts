@@ -85,9 +85,9 @@ export class RequestsService {
     let contact: ContactLink;
     if (!this.routing) [plan, contact] = [null, await this.matchContact(tenantId, id, prepared)];
     else if (projectId !== null) {
-      plan = await this.routing.prepare(tenantId, projectId);
+      plan = await this.routing.prepare(tenantId, projectId, { decided: prepared.decided !== null });
       contact = await this.matchContact(tenantId, id, prepared);
-    } else [plan, contact] = await Promise.all([this.routing.prepare(tenantId, null), this.matchContact(tenantId, id, prepared)]);
+    } else [plan, contact] = await Promise.all([this.routing.prepare(tenantId, null, { decided: prepared.decided !== null }), this.matchContact(tenantId, id, prepared)]);
     try {
       return await this.createOnce(tenantId, prepared, id, contact, plan);
     } catch (err) {
@@ -151,8 +151,11 @@ export class RequestsService {
       const axes = classifyOnArrival({ channel: input.channel, phone: input.phone, email: input.email, seenContactBefore, verified: contact.verified, dialedNumberKind: input.dialedNumberKind });
       const createdAt = new Date();
       // Routing last (its pointer row lock is held until commit: the shortest time possible).
-      const routed: RoutedRequest | null =
-        plan && this.routing
+      // A channel service's decision when it still holds, else routing decides.
+      const decided = prepared.decided && plan && this.routing ? this.routing.fromDecision(plan, prepared.decided, createdAt) : null;
+      const routed: RoutedRequest | null = decided
+        ? decided
+        : plan && this.routing
           ? await this.routing.route(em, tenantId, plan, {
               channel: axes.channel,
               dialedNumberKind: input.dialedNumberKind ?? 'none',

@@ -50,6 +50,17 @@ export interface CreateRequestInput {
   projectId?: string;
   dialedNumberKind?: string;
   missed?: boolean;
+  /** A channel service's routing decision to apply instead of routing again (proto CreateRequestRequest.decided). */
+  decided?: { version: number; ruleId: string; departmentId: string; assigneeId: string; assignedBy: string };
+}
+
+/** A validated `decided` (department required; an empty one means nothing was decided). */
+export interface DecidedRoute {
+  version: number;
+  ruleId: string;
+  departmentId: string;
+  assigneeId: string | null;
+  assignedBy: string;
 }
 
 /** The validated, normalised request: every optional value is null when absent. */
@@ -78,6 +89,8 @@ export interface PreparedCreate {
   fingerprint: string;
   /** The country phones without a +code were read with (the call's, else the service's default). */
   country: CountryCode;
+  /** Not part of the fingerprint: where it goes is not what was sent. */
+  decided: DecidedRoute | null;
 }
 
 const UTM_FIELDS = [
@@ -180,6 +193,14 @@ export function prepareCreate(input: CreateRequestInput, fallbackCountry: Countr
   if (dialed !== null && !DIALED_KINDS.includes(dialed)) violations.push({ field: 'dialed_number_kind', message: `must be one of ${DIALED_KINDS.join(', ')}` });
   const missed = input.missed ?? false;
   if (missed && channel !== 'phone') violations.push({ field: 'missed', message: 'is only allowed for the phone channel' });
+  let decided: DecidedRoute | null = null;
+  const decidedDept = input.decided?.departmentId.trim().toLowerCase() ?? '';
+  if (input.decided && decidedDept !== '') {
+    const assignee = input.decided.assigneeId.trim().toLowerCase();
+    if (!UUID_RE.test(decidedDept)) violations.push({ field: 'decided.department_id', message: 'must be a UUID' });
+    if (assignee !== '' && !UUID_RE.test(assignee)) violations.push({ field: 'decided.assignee_id', message: 'must be a UUID' });
+    decided = { version: input.decided.version, ruleId: input.decided.ruleId.trim(), departmentId: decidedDept, assigneeId: assignee || null, assignedBy: input.decided.assignedBy.trim() };
+  }
 
   throwIfInvalid('CreateRequest', violations);
   const request: NewRequest = {
@@ -207,7 +228,7 @@ export function prepareCreate(input: CreateRequestInput, fallbackCountry: Countr
     dialedNumberKind: request.dialedNumberKind ?? undefined,
     missed: missed || undefined,
   };
-  return { request, idempotencyKey, fingerprint: fingerprint(printed), country };
+  return { request, idempotencyKey, fingerprint: fingerprint(printed), country, decided };
 }
 
 /**

@@ -33,6 +33,9 @@ function createInput(req: CreateRequestRequest): CreateRequestInput {
     projectId: req.projectId,
     dialedNumberKind: req.dialedNumberKind,
     missed: req.missed,
+    decided: req.decided
+      ? { version: req.decided.version, ruleId: req.decided.ruleId, departmentId: req.decided.departmentId, assigneeId: req.decided.assigneeId, assignedBy: req.decided.assignedBy }
+      : undefined,
   };
 }
 

@@ -1,6 +1,5 @@
 import { WorkflowServiceService, type BulkItemResult } from '@crm/contracts/crm/intake/v1/workflow';
 import { registration, type ServiceRegistration } from '@crm/grpc';
-import { DomainError } from '@crm/errors';
 import { stateName, toProtoRequest } from '../mappers';
 import { meaningName, qualificationName, stateEnum, trashReasonName } from '../workflow/names';
 import type { BulkItem, WorkflowService } from '../workflow/workflow.service';
@@ -42,9 +41,9 @@ export function workflowService(workflow: WorkflowService): ServiceRegistration 
       request: toProtoRequest(await workflow.assign(ctx, { id: req.id, expectedVersion: req.expectedVersion, assigneeId: req.assigneeId, take: req.take })),
     }),
     markAnswered: async (req, ctx) => ({ request: toProtoRequest(await workflow.markAnswered(ctx, { id: req.id, expectedVersion: req.expectedVersion })) }),
-    // Telephony's missed calls and callbacks (being written).
-    setCallOutcome: async () => {
-      throw new DomainError('FAILED_PRECONDITION', 'SetCallOutcome is not implemented yet');
+    setCallOutcome: async (req, ctx) => {
+      const r = await workflow.setCallOutcome(ctx, { requestId: req.requestId, missed: req.missed, recoveredAt: req.recoveredAt });
+      return { request: toProtoRequest(r.request), changed: r.changed };
     },
     recordFirstResponse: async (req, ctx) => {
       const r = await workflow.recordFirstResponse(ctx, { requestId: req.requestId, at: req.at, userId: req.userId, via: req.via });

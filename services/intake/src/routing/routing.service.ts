@@ -14,6 +14,7 @@ import { createClient, type PromiseClient, type TenantContext } from '@crm/grpc'
 import type { Logger } from '@crm/logger';
 import { addBusinessMinutes } from '@crm/schedule';
 import type { ContactMatcher } from '../contacts';
+import type { DecidedRoute } from '../domain/create-request';
 import { throwIfInvalid } from '../domain/validation';
 import { channelName } from '../mappers';
 import { scheduleOf, toRoster, type Roster, type TeamDirectory } from '../team';
@@ -258,11 +259,12 @@ export class RoutingService {
    * unreachable: the roster is null (logged) and the request is routed by department only. An unknown
    * project id is INVALID_ARGUMENT (not checked while identity is unreachable).
    */
-  async prepare(tenantId: string, projectId: string | null): Promise<RoutePlan> {
-    // No published version (cached): nothing to route by, identity is not asked for the roster.
+  async prepare(tenantId: string, projectId: string | null, opts: { decided?: boolean } = {}): Promise<RoutePlan> {
+    // No published version (cached): nothing to route by, identity is not asked for the roster — unless
+    // a channel service's decision is to be checked against it.
     const compiledSet = await this.publishedVersion(tenantId);
     const [roster, known] = await Promise.all([
-      compiledSet === null
+      compiledSet === null && !opts.decided
         ? null
         : this.team.roster(tenantId).catch((err: unknown) => {
             this.logger.warn({ tenantId, err: (err as Error).message }, 'identity unreachable: routing without the roster (nobody assigned, no SLA timer)');
@@ -291,6 +293,35 @@ export class RoutingService {
     const dept = assignment.departmentId === null ? undefined : plan.roster?.departments.get(assignment.departmentId);
     if (plan.roster !== null && dept && dept.slaFirstResponseMinutes > 0)
       slaDueAt = addBusinessMinutes(scheduleOf(dept, plan.roster.tenantTimeZone), facts.at, dept.slaFirstResponseMinutes);
+    return { match, assignment, slaDueAt };
+  }
+
+  /**
+   * A channel service's decision (CreateRequest.decided: telephony asked DecideRoute and rang someone),
+   * taken instead of routing again, so no round-robin pointer moves twice. null when the department is
+   * not in the roster (gone, or identity unreachable): the caller routes as usual. An assignee who is not
+   * a member of the department is dropped: the request waits in the department's queue.
+   */
+  fromDecision(plan: RoutePlan, d: DecidedRoute, at: Date): RoutedRequest | null {
+    const roster = plan.roster;
+    const dept = roster?.departments.get(d.departmentId);
+    if (!roster || !dept) return null;
+    const user = d.assigneeId ? roster.users.get(d.assigneeId) : undefined;
+    const assigneeId = user && user.departmentIds.includes(d.departmentId) ? d.assigneeId : null;
+    const index = plan.compiled?.rules.findIndex((r) => r.rule.id === d.ruleId) ?? -1;
+    const rule = index >= 0 ? plan.compiled!.rules[index]!.rule : null;
+    const strategy: StrategyName = rule?.strategy ?? 'queue';
+    const by = (['owner', 'round_robin', 'least_loaded'] as const).find((b) => b === d.assignedBy);
+    const match: Match = { version: d.version || plan.compiled?.version || 0, rule, ruleIndex: index, departmentId: d.departmentId, strategy, ownerFirst: false, overflowDepartmentId: null, trace: [] };
+    const assignment: Assignment = {
+      departmentId: d.departmentId,
+      strategy,
+      assigneeId,
+      assignedBy: assigneeId ? (by ?? 'round_robin') : 'none',
+      overflowPath: [],
+      unassignedReason: assigneeId ? '' : 'nobody_eligible',
+    };
+    const slaDueAt = dept.slaFirstResponseMinutes > 0 ? addBusinessMinutes(scheduleOf(dept, roster.tenantTimeZone), at, dept.slaFirstResponseMinutes) : null;
     return { match, assignment, slaDueAt };
   }
 

@@ -6,7 +6,7 @@
  */
 import type { EntityManager } from '@crm/db';
 
-/** The job names the runner (timers/runner.ts) handles. */
+/** The job names the runner (@crm/jobs JobRunner, built in timers/index.ts) handles. */
 export const JOB = {
   slaBreach: 'intake_sla_breach',
   revisit: 'intake_revisit',

@@ -485,6 +485,41 @@ export class WorkflowService {
     return { request, recorded };
   }
 
+  /**
+   * Telephony's outcome of a phone request's call: `missed` (nobody answered) and/or `recoveredAt` (a
+   * callback connected; the request stays missed and keeps the first time). Idempotent, no version check:
+   * a repeat changes nothing; each real change is a history row and an `axis_changed` event (axis
+   * `missed` / `missed_recovered`).
+   */
+  async setCallOutcome(ctx: TenantContext, input: { requestId: string; missed: boolean; recoveredAt: string }): Promise<{ request: RequestRow; changed: boolean }> {
+    const violations: FieldViolation[] = [];
+    if (input.requestId.trim() === '' || !UUID_RE.test(input.requestId.trim())) violations.push({ field: 'request_id', message: input.requestId.trim() === '' ? 'is required' : 'must be a UUID' });
+    let recoveredAt: Date | null = null;
+    const rawAt = input.recoveredAt.trim();
+    if (rawAt !== '') {
+      const ms = Date.parse(rawAt);
+      if (!RFC3339_RE.test(rawAt) || Number.isNaN(ms)) violations.push({ field: 'recovered_at', message: 'must be an RFC 3339 timestamp' });
+      else if (ms > Date.now() + 60_000) violations.push({ field: 'recovered_at', message: 'must not be in the future' });
+      else recoveredAt = new Date(ms);
+    }
+    if (!input.missed && recoveredAt === null && !violations.length) violations.push({ field: 'missed', message: 'or recovered_at is required' });
+    if (violations.length) throw new ValidationError(`SetCallOutcome is invalid: ${violations.map((v) => `${v.field} ${v.message}`).join('; ')}`, violations);
+    let changed = false;
+    const request = await this.mutate(ctx, 'SetCallOutcome', input.requestId, 0, (c) => {
+      if (c.before.channel !== 'phone') throw new DomainError('FAILED_PRECONDITION', `request ${c.before.id} is not a phone request`, { details: { reason: 'not_a_phone_request' } });
+      if (!c.before.missed) {
+        changed = true;
+        this.axis(c, 'missed', 'false', 'true', null, () => c.set('missed', true));
+      }
+      if (recoveredAt !== null && c.before.missedRecoveredAt === null) {
+        changed = true;
+        const at = recoveredAt;
+        this.axis(c, 'missed_recovered', '', at.toISOString(), null, () => c.set('missedRecoveredAt', at));
+      }
+    });
+    return { request, changed };
+  }
+
   async setAxes(ctx: TenantContext, input: { id: string; expectedVersion: number; meaning: string; qualification: string; reason: string }): Promise<RequestRow> {
     const violations: FieldViolation[] = [];
     const meaning = input.meaning.trim();

@@ -1,11 +1,15 @@
 import type { Built } from '@crm/service';
 import type { TelephonyContext } from '../context';
+import { callRunner } from './runner';
+
+export { CallIngest, type IngestResult } from './ingest';
+export { callTasks, JOBS_LOCK_NAME } from './runner';
 
 /**
- * The calls area: the job runner (webhook processing → calls/ingest.ts, recording downloads) as a
- * worker, so it is migrated and running before gRPC serves. Being written by the calls area.
+ * The calls area: the job runner (webhook processing → calls/ingest.ts, recording downloads →
+ * calls/recordings.ts) as a worker, so graphile's schema is migrated and the runner running before
+ * gRPC serves (webhooks/receive.ts adds jobs in its own transactions), and drained after gRPC stopped.
  */
 export function callsParts(ctx: TelephonyContext): Partial<Built> {
-  void ctx;
-  return {};
+  return { workers: [callRunner(ctx)] };
 }

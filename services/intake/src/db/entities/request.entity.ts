@@ -59,6 +59,8 @@ export interface RequestRow {
   dealId: string | null;
   clientCardId: string | null;
   missed: boolean;
+  /** A missed call's callback connected then (telephony's SetCallOutcome). */
+  missedRecoveredAt: Date | null;
   dialedNumberKind: DialedNumberKind | null;
   stateChangedAt: Date | null;
   stateReason: string | null;
@@ -120,6 +122,7 @@ export const RequestSchema = new EntitySchema<RequestRow>({
     dealId: { type: 'uuid', fieldName: 'deal_id', nullable: true },
     clientCardId: { type: 'uuid', fieldName: 'client_card_id', nullable: true },
     missed: { type: 'boolean', default: false },
+    missedRecoveredAt: at('missed_recovered_at'),
     dialedNumberKind: text('dialed_number_kind'),
     stateChangedAt: at('state_changed_at'),
     stateReason: text('state_reason'),

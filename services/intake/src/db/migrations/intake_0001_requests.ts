@@ -3,6 +3,7 @@ import { Migration0002ExtraFields } from './intake_0002_extra_fields';
 import { Migration0003Contact } from './intake_0003_contact';
 import { Migration0004Workflow } from './intake_0004_workflow';
 import { Migration0005Journal } from './intake_0005_journal';
+import { Migration0006Calls } from './intake_0006_calls';
 
 const STATES = `'new','assigned','in_progress','converted','attached','deferred','trash','closed'`;
 const CHANNELS = `'phone','chat','email','signup','web_form'`;
@@ -66,4 +67,5 @@ export const intakeMigrations: NamedMigration[] = [
   { name: 'intake_0003_contact', class: Migration0003Contact },
   { name: 'intake_0004_workflow', class: Migration0004Workflow },
   { name: 'intake_0005_journal', class: Migration0005Journal },
+  { name: 'intake_0006_calls', class: Migration0006Calls },
 ];
