@@ -46,7 +46,7 @@ export function startTelephony(env: TelephonyEnv, opts: { handleSignals?: boolea
         const ctx: TelephonyContext = { env, orm: orm!, logger, kafka, topicName, clients };
         const decider = new CallDecider(ctx);
         const receiver = new WebhookReceiver(ctx, decider);
-        const parts: Partial<Built>[] = [callsParts(ctx), webhooksParts(ctx)];
+        const parts: Partial<Built>[] = [callsParts(ctx), webhooksParts(ctx, receiver)];
         return {
           grpc: [numbersServer(ctx), dniServer(ctx), connectionsServer(ctx), webhooksServer(receiver, decider), callsServer(ctx), ...parts.flatMap((p) => p.grpc ?? [])],
           consumers: parts.flatMap((p) => p.consumers ?? []),
@@ -54,6 +54,7 @@ export function startTelephony(env: TelephonyEnv, opts: { handleSignals?: boolea
           close: async () => {
             for (const p of parts) await p.close?.();
             for (const c of Object.values(clients)) c.close();
+            decider.close();
           },
         };
       },

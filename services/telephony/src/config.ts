@@ -1,4 +1,4 @@
-import { z } from '@crm/config';
+import { common, z } from '@crm/config';
 import { baseServiceEnv } from '@crm/service';
 
 const hostPort = z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port');
@@ -19,6 +19,11 @@ export const telephonyEnv = baseServiceEnv.extend({
   TELEPHONY_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** Retries of an idempotent outbound provider call (with backoff). */
   TELEPHONY_PROVIDER_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /**
+   * Let outbound provider calls reach loopback and private addresses (an on-premise PBX on a private
+   * network; the tests' local peers on 127.0.0.1, also allowed when NODE_ENV=test). Off: only public addresses.
+   */
+  TELEPHONY_ALLOW_PRIVATE_PROVIDER_URLS: common.bool.default(false),
   /** graphile-worker's concurrency in this replica (webhook processing, recording downloads). */
   TELEPHONY_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** graphile-worker's poll interval (ms) when LISTEN/NOTIFY is missed. */
