@@ -23,7 +23,8 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 export function connectionOf(r: Raw, now = new Date()): ConnectionRow {
   const signingSecrets = [r.signing_secret];
-  if (r.previous_signing_secret && r.previous_valid_until && r.previous_valid_until > now) signingSecrets.push(r.previous_signing_secret);
+  // the driver may hand a timestamptz back as a string: compare instants
+  if (r.previous_signing_secret && r.previous_valid_until && new Date(r.previous_valid_until).getTime() > now.getTime()) signingSecrets.push(r.previous_signing_secret);
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -55,13 +56,13 @@ export async function defaultConnection(em: EntityManager, tenantId: string): Pr
 /** user id → extension on a connection, for the given users (missing ones have none). */
 export async function extensionsOfUsers(em: EntityManager, connectionId: string, userIds: readonly string[]): Promise<Map<string, string>> {
   if (!userIds.length) return new Map();
-  const rows = await em.execute<{ user_id: string; extension: string }[]>('SELECT user_id, extension FROM extensions WHERE connection_id = ? AND user_id = ANY(?)', [connectionId, userIds as string[]]);
+  const rows = await em.execute<{ user_id: string; extension: string }[]>('SELECT user_id, extension FROM extensions WHERE connection_id = ? AND user_id IN (?)', [connectionId, userIds as string[]]);
   return new Map(rows.map((r) => [r.user_id, r.extension]));
 }
 
 /** extension → user id on a connection, for the given extensions (unknown ones are left out). */
 export async function usersOfExtensions(em: EntityManager, connectionId: string, extensions: readonly string[]): Promise<Map<string, string>> {
   if (!extensions.length) return new Map();
-  const rows = await em.execute<{ user_id: string; extension: string }[]>('SELECT user_id, extension FROM extensions WHERE connection_id = ? AND extension = ANY(?)', [connectionId, extensions as string[]]);
+  const rows = await em.execute<{ user_id: string; extension: string }[]>('SELECT user_id, extension FROM extensions WHERE connection_id = ? AND extension IN (?)', [connectionId, extensions as string[]]);
   return new Map(rows.map((r) => [r.extension, r.user_id]));
 }
