@@ -8,16 +8,28 @@ import {
   RequestStateChanged,
 } from '@crm/contracts/crm/intake/events/v1/request_events';
 import { TaskReminder } from '@crm/contracts/crm/intake/events/v1/task_events';
+import {
+  CallAnswered,
+  CallEnded,
+  CallMissed,
+  CallRecordingReady,
+  CallRecovered,
+  CallRinging,
+  CallTransferred,
+} from '@crm/contracts/crm/telephony/events/v1/call_events';
+import type { Call } from '@crm/contracts/crm/telephony/v1/telephony';
 import type { Request } from '@crm/contracts/crm/intake/v1/request';
 import type { Visibility } from '@crm/grpc';
 import { createKafka, decodeData, decodeEvent, type Kafka } from '@crm/kafka';
 import type { Logger } from '@crm/logger';
 import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
+import { callOut } from './call-mappers';
 import { commentOut, requestOut } from './mappers';
 
 export const REQUEST_TOPIC = 'crm.intake.request.v1';
 export const TASK_TOPIC = 'crm.intake.task.v1';
+export const CALL_TOPIC = 'crm.telephony.call.v1';
 
 /** What a `notification` says; the web UI words it by `kind` in the viewer's language. */
 export interface Notification {
@@ -32,7 +44,12 @@ export type FeedEvent =
   | { type: 'request.created'; request: ReturnType<typeof requestOut> }
   | { type: 'request.commented'; comment: ReturnType<typeof commentOut> }
   | { type: 'request.updated'; change: RequestChange; request: ReturnType<typeof requestOut> }
-  | { type: 'notification'; notification: Notification };
+  | { type: 'notification'; notification: Notification }
+  | { type: 'call.ringing'; call: ReturnType<typeof callOut>; contact_id: string | null }
+  | { type: 'call.updated'; change: CallChange; call: ReturnType<typeof callOut> };
+
+/** What happened to a call (`call.updated`). */
+export type CallChange = 'answered' | 'transferred' | 'ended' | 'missed' | 'recovered' | 'recording_ready';
 
 export type RequestChange = 'state_changed' | 'assigned' | 'axis_changed' | 'first_response' | 'sla_breached';
 
@@ -52,7 +69,7 @@ interface Placement {
 }
 
 /** An event on its way to listeners: its placement (request events), or the users it is addressed to. */
-type Routed = { event: FeedEvent; placement?: Placement; unknownRequest?: boolean; to?: string[] };
+export type Routed = { event: FeedEvent; placement?: Placement; unknownRequest?: boolean; to?: string[] };
 
 /** How many requests' placements a replica remembers for the comment events (which carry only an id). */
 const PLACEMENTS_MAX = 20_000;
@@ -86,13 +103,21 @@ class Lru<V> {
 
 const titleOf = (r: Request) => r.name || r.phone || r.email || r.id;
 
+/** A call's change, addressed to the users it rang to and the one who answered (or placed) it: nobody else. */
+export function callUpdated(change: CallChange, call: Call, also: string[] = []): Routed {
+  const to = [...new Set([...call.ringingUserIds, call.userId, ...also, ...call.transfers.map((t) => t.toUserId)].filter(Boolean))];
+  return { event: { type: 'call.updated', change, call: callOut(call) }, to };
+}
+
 /**
  * Request and task events of every tenant, read from Kafka by this gateway replica (a consumer group of
  * its own, starting at the end: each replica sees every event, nothing is replayed on restart) and handed
  * to the listeners of the event's tenant (the web UI's Server-Sent Events streams) that may see them: a
  * request event only to viewers who may see the request after it (a comment by the request's placement
  * learnt from the events this replica saw — unknown: only to viewers who see everything), a notification
- * only to the users it is addressed to.
+ * only to the users it is addressed to. Calls (`crm.telephony.call.v1`): `call.ringing` (the screen pop)
+ * only to the users it rings to, `call.updated` only to those and to whoever answered, placed or received
+ * it by a transfer — nothing to the rest of the tenant.
  */
 export class RequestFeed {
   private readonly listeners = new Map<string, Set<{ viewer: Viewer; listener: Listener }>>();
@@ -108,7 +133,7 @@ export class RequestFeed {
     const consumer = this.kafka.consumer({ groupId: `gateway-feed-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 });
     this.consumer = consumer;
     await consumer.connect();
-    await consumer.subscribe({ topics: [`${REQUEST_TOPIC}${this.opts.topicSuffix}`, `${TASK_TOPIC}${this.opts.topicSuffix}`], fromBeginning: false });
+    await consumer.subscribe({ topics: [REQUEST_TOPIC, TASK_TOPIC, CALL_TOPIC].map((t) => `${t}${this.opts.topicSuffix}`), fromBeginning: false });
     const joined = new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('realtime feed: the consumer did not join its group in time')), timeoutMs);
       consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -216,6 +241,27 @@ export class RequestFeed {
         if (task.requestId) n.request_id = task.requestId;
         return { event: { type: 'notification', notification: n }, to: [task.assigneeId] };
       }
+      case 'crm.telephony.call.ringing.v1': {
+        const e = decodeData(event, CallRinging);
+        const call = e.call!;
+        const to = e.ringingUserIds.length ? e.ringingUserIds : call.ringingUserIds;
+        return { event: { type: 'call.ringing', call: callOut(call), contact_id: e.contactId || call.contactId || null }, to: [...new Set(to.filter(Boolean))] };
+      }
+      case 'crm.telephony.call.answered.v1':
+        return callUpdated('answered', decodeData(event, CallAnswered).call!);
+      case 'crm.telephony.call.transferred.v1': {
+        const e = decodeData(event, CallTransferred);
+        // The colleague it went to hears of it too.
+        return callUpdated('transferred', e.call!, [e.transfer?.toUserId ?? '', e.transfer?.fromUserId ?? '']);
+      }
+      case 'crm.telephony.call.ended.v1':
+        return callUpdated('ended', decodeData(event, CallEnded).call!);
+      case 'crm.telephony.call.missed.v1':
+        return callUpdated('missed', decodeData(event, CallMissed).call!);
+      case 'crm.telephony.call.recovered.v1':
+        return callUpdated('recovered', decodeData(event, CallRecovered).call!);
+      case 'crm.telephony.call.recording_ready.v1':
+        return callUpdated('recording_ready', decodeData(event, CallRecordingReady).call!);
       default:
         return undefined;
     }

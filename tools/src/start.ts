@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDemoPipeline, ensureDemoTenant } from './demo';
+import { ensureDemoTelephony } from './demo-telephony';
 import { ROOT, startPlatformProcesses } from './platform';
 import { serviceNames } from './services';
 import { loadConfig, runningPgSettings, stackUp } from './stack';
@@ -36,6 +37,13 @@ async function main() {
   const platform = await startPlatformProcesses(env, { logDir, ports: { gateway: port }, logLevel: process.env.LOG_LEVEL ?? 'info' });
   const demo = await ensureDemoTenant(platform.addr.identity, join(runDir, 'demo.json'));
   await ensureDemoPipeline(platform.addr.funnel!, demo.tenantId);
+  // The demo's PBX connection, extensions and number; a failure there only leaves them out of the demo.
+  const phone = platform.addr.telephony
+    ? await ensureDemoTelephony(platform.addr.telephony, platform.addr.identity, demo.tenantId, join(runDir, 'demo-telephony.json')).catch((err: Error) => {
+        console.warn(`the demo telephony was not set up: ${err.message}`);
+        return undefined;
+      })
+    : undefined;
   const url = `http://localhost:${port}`;
   console.log(`
 Sales 2.0 is running.
@@ -47,7 +55,16 @@ ${(demo.team ?? []).map((m) => `                  ${m.role} (${m.department}): e
   Public form id  ${demo.publicFormId}
 
   curl -H 'Authorization: Bearer ${demo.apiKey}' ${url}/v1/requests
-
+${
+  phone
+    ? `
+  Telephony       generic PBX connection ${phone.connectionId} (signing secret in ${join(runDir, 'demo-telephony.json')}),
+                  advertising number ${phone.number}, extensions ${Object.entries(phone.extensions).map(([x, e]) => `${x} → ${e}`).join(', ')}
+                  a signed test call (log in as the extension's user to see the card pop):
+                  npm run demo:call -- ringing 101    then: npm run demo:call -- answered 101 / ended 101 / missed 101
+`
+    : ''
+}
 Logs: ${logDir}. Ctrl+C stops the services; \`npm run stack:down\` stops the engines.`);
 
   let stopping = false;

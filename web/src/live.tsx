@@ -2,19 +2,28 @@
  * One Server-Sent Events connection per logged-in tab (`GET /v1/requests/stream`, the session cookie):
  * the `request.created`, `request.updated` (any change: the request after it) and `request.commented`
  * events the viewer may see (the server filters by visibility), and `notification`s addressed to the
- * viewer (assignment, SLA breach, task reminder), handed to the screens that listen.
+ * viewer (assignment, SLA breach, task reminder), the calls ringing to the viewer (`call.ringing`, the
+ * screen pop) and their changes (`call.updated`), handed to the screens that listen.
  * EventSource reconnects by itself after a network error; when the server refuses the stream (e.g. the
  * session ended) it gives up, so we retry after a pause. After any reconnect, listeners get `resync`:
  * events sent while we were away are not replayed, so the journal asks the API for what it missed.
  */
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Comment, CrmRequest } from './api';
+import type { Call } from './features/telephony/api';
+
+/** What happened to a call (`call.updated`). */
+export type CallChange = 'answered' | 'transferred' | 'ended' | 'missed' | 'recovered' | 'recording_ready';
 
 export type LiveEvent =
   | { type: 'request.created'; request: CrmRequest }
   | { type: 'request.updated'; request: CrmRequest }
   | { type: 'request.commented'; comment: Comment }
   | { type: 'notification'; notification: LiveNotification }
+  /** The screen pop: a call rings to the viewer (only the users it rings to get it). */
+  | { type: 'call.ringing'; call: Call; contact_id: string | null }
+  /** A call that rang to the viewer (or that they answered or placed) changed. */
+  | { type: 'call.updated'; change: CallChange; call: Call }
   | { type: 'resync' };
 
 /** A notification addressed to the viewer (`kind`: `assignment`, `sla_breach`, `task_reminder`, …). */
@@ -107,6 +116,10 @@ export class LiveFeed {
         return typeof n.kind === 'string' ? { type: 'notification', notification: { kind: n.kind, request_id: n.request_id, task_id: n.task_id, title: String(n.title ?? ''), at: String(n.at ?? new Date().toISOString()) } } : null;
       }),
     );
+    source.addEventListener('call.ringing', (m) =>
+      this.parse(m, (d) => (d.call ? { type: 'call.ringing', call: d.call as Call, contact_id: typeof d.contact_id === 'string' ? d.contact_id : null } : null)),
+    );
+    source.addEventListener('call.updated', (m) => this.parse(m, (d) => (d.call ? { type: 'call.updated', change: String(d.change) as CallChange, call: d.call as Call } : null)));
     source.addEventListener('request.commented', (m) => this.parse(m, (d) => (d.comment ? { type: 'request.commented', comment: d.comment as Comment } : null)));
   }
 

@@ -14,7 +14,8 @@ function frame(e: FeedEvent): string {
 /**
  * `GET /v1/requests/stream`: Server-Sent Events with the caller's tenant's request events
  * (`request.created`, `request.commented`, `request.updated`) that the caller may see, and the
- * `notification`s addressed to them, so the journal and the bell update without a reload.
+ * `notification`s addressed to them, so the journal and the bell update without a reload; and the calls
+ * that ring to them (the screen pop) and their changes.
  */
 export async function streamRoutes(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   app.get(
@@ -25,7 +26,7 @@ export async function streamRoutes(app: FastifyInstance, deps: GatewayDeps): Pro
         operationId: 'streamRequests',
         summary: 'Live request events (text/event-stream)',
         description:
-          'Server-Sent Events, each with a JSON `data` line: `request.created` (`{type, request}`), `request.commented` (`{type, comment}`), `request.updated` (`{type, change, request}`: the request after a state change, assignment, axis change, first response or SLA breach) — only about requests you may see — and `notification` (`{kind, request_id?, task_id?, title, at}`, `kind` `assigned` | `sla_breached` | `task_reminder`), only those addressed to you. Comments keep the connection alive.',
+          'Server-Sent Events, each with a JSON `data` line: `request.created` (`{type, request}`), `request.commented` (`{type, comment}`), `request.updated` (`{type, change, request}`: the request after a state change, assignment, axis change, first response or SLA breach) — only about requests you may see — and `notification` (`{kind, request_id?, task_id?, title, at}`, `kind` `assigned` | `sla_breached` | `task_reminder`), only those addressed to you; `call.ringing` (`{type, call, contact_id}`: the screen pop, only to the users the call rings to) and `call.updated` (`{type, change, call}`, `change` `answered` | `transferred` | `ended` | `missed` | `recovered` | `recording_ready`: only to the users it rang to and whoever answered or placed it). Comments keep the connection alive.',
         response: {
           200: { description: 'An endless event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
           ...problems(...AUTHENTICATED, 404),

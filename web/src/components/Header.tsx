@@ -51,6 +51,16 @@ export function Header({ me, onLogout }: { me: Me; onLogout: () => void }) {
               {t('funnel.nav.pipelines')}
             </Link>
           )}
+          {me.scopes.includes('calls:read') && (
+            <Link to="/calls" aria-current={path === '/calls' ? 'page' : undefined} data-testid="nav-calls">
+              {t('telephony.calls.title')}
+            </Link>
+          )}
+          {me.scopes.includes('telephony:admin') && (
+            <Link to="/telephony/numbers" aria-current={path === '/telephony/numbers' ? 'page' : undefined} data-testid="nav-numbers">
+              {t('telephony.numbers.title')}
+            </Link>
+          )}
           {me.scopes.includes('reports:read') && (
             <Link to="/reports" aria-current={path === '/reports' ? 'page' : undefined} data-testid="nav-reports">
               {t('header.reports')}

@@ -268,6 +268,10 @@ export function JournalPage({ me }: { me?: Me }) {
             {tEnum('state', s)} <span className="count">{counts ? countOf(s) : '…'}</span>
           </button>
         ))}
+        {/* Missed calls (open until a callback succeeds): the same as the "missed" filter, one click away. */}
+        <button type="button" role="tab" aria-selected={filters.missed} className="tab" data-testid="tab-missed" onClick={() => setFilters({ ...filters, missed: !filters.missed })}>
+          {t('telephony.missed.title')}
+        </button>
       </div>
 
       <form className="filters" role="search" aria-label={t('journal.filters')} onSubmit={(e) => e.preventDefault()}>

@@ -9,6 +9,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, type Comment, type CrmRequest, type Me } from '../api';
 import { RequestDeal } from '../features/funnel/RequestDeal';
+import { CallButton } from '../features/telephony/CallButton';
 import { RequestActions } from '../features/work/actions';
 import type { WorkRequest } from '../features/work/api';
 import { useDirectory, useDraft } from '../features/work/hooks';
@@ -196,7 +197,14 @@ export function RequestPage({ id, me }: { id: string; me: Me }) {
               {r.name || empty}
             </Row>
             <Row label={t('request.phone')} testId="field-phone">
-              {r.phone ? <a href={`tel:${r.phone}`}>{r.phone}</a> : empty}
+              {r.phone ? (
+                <>
+                  <a href={`tel:${r.phone}`}>{r.phone}</a>
+                  <CallButton phone={r.phone} requestId={r.id} contactId={r.contact_id} me={me} />
+                </>
+              ) : (
+                empty
+              )}
             </Row>
             <Row label={t('request.email')} testId="field-email">
               {r.email ? (

@@ -10,6 +10,8 @@ import { Link } from '../../router';
 import { contactsApi, ownerOf, SOCIAL_NETWORKS, type ClientCard, type Company, type Contact, type ContactPoint, type Merge, type PointType, type SocialNetwork } from './api';
 import { PointLabel, useContactsI18n, VerificationBadge } from './common';
 import { Timeline } from './Timeline';
+import { CallButton } from '../telephony/CallButton';
+import { CallHistory } from '../telephony/CallHistory';
 
 type Loaded = { status: 'loading' } | { status: 'missing' } | { status: 'error'; error: unknown } | { status: 'ready'; contact: Contact };
 
@@ -91,6 +93,7 @@ export function ContactPage({ id }: { id: string }) {
         </div>
       </div>
       <Timeline key={`timeline-${changes}`} keyId={c.id} fetchPage={(cursor, signal) => contactsApi.timeline(c.id, cursor, signal)} />
+      <CallHistory contactId={c.id} />
       <Requests contactId={c.id} key={`requests-${changes}`} />
       <Merges contactId={c.id} key={`merges-${changes}`} onUndone={() => setChanges((n) => n + 1)} />
     </article>
@@ -193,6 +196,7 @@ function Points({ contact, onChanged }: { contact: Contact; onChanged: (c: Conta
                 <span className="muted point-type">{tEnumContacts('pointType', p.type)}</span>
                 <PointLabel point={p} />
                 <VerificationBadge verification={p.verification} />
+                {p.type === 'phone' && <CallButton phone={p.value} contactId={contact.id} />}
               </div>
               <div className="point-meta muted">
                 {t('contacts.points.source')}: <Provenance point={p} />

@@ -133,6 +133,10 @@ export const contactsRu = {
   'contacts.timeline.deal_won': 'Сделка выиграна',
   'contacts.timeline.deal_lost': 'Сделка проиграна',
   'contacts.timeline.deal_reopened': 'Сделка открыта заново',
+  'contacts.timeline.call_answered': 'Звонок',
+  'contacts.timeline.call_unanswered': 'Звонок без ответа',
+  'contacts.timeline.call_missed': 'Пропущенный звонок',
+  'contacts.timeline.call_recovered': 'Перезвонили',
   'contacts.requests.title': 'Обращения',
 
   'contacts.merges.title': 'Объединения',
@@ -374,6 +378,10 @@ export const contactsEn: Record<keyof typeof contactsRu, string> = {
   'contacts.timeline.deal_won': 'Deal won',
   'contacts.timeline.deal_lost': 'Deal lost',
   'contacts.timeline.deal_reopened': 'Deal reopened',
+  'contacts.timeline.call_answered': 'Call',
+  'contacts.timeline.call_unanswered': 'Unanswered call',
+  'contacts.timeline.call_missed': 'Missed call',
+  'contacts.timeline.call_recovered': 'Called back',
   'contacts.requests.title': 'Requests',
 
   'contacts.merges.title': 'Merges',

@@ -61,7 +61,11 @@ function NumberForm({ initial, editing, onSaved, onCancel }: { initial: Draft; e
         <div className="field">
           <label htmlFor={`${id}-phone`}>{t('telephony.numbers.phone')}</label>
           <input id={`${id}-phone`} type="tel" value={d.phone} aria-invalid={errors.phone ? true : undefined} data-testid="number-phone" onChange={set('phone')} />
-          {errors.phone && <p className="field-error" role="alert">{errors.phone}</p>}
+          {errors.phone && (
+            <p className="field-error" role="alert" data-testid="number-phone-error" title={errors.phone}>
+              {t('telephony.numbers.badPhone')}
+            </p>
+          )}
         </div>
       )}
       <div className="field">
@@ -132,6 +136,11 @@ export function NumbersPage({ me }: { me: Me }) {
       <div className="page-head">
         <h1>{t('telephony.numbers.title')}</h1>
       </div>
+      {!canAdmin && (
+        <p className="muted" data-testid="numbers-readonly">
+          {t('telephony.numbers.readOnly')}
+        </p>
+      )}
       <label className="check">
         <input type="checkbox" checked={archived} data-testid="numbers-archived" onChange={(e) => setArchived(e.target.checked)} />
         {t('telephony.numbers.showArchived')}

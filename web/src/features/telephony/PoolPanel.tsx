@@ -4,9 +4,13 @@
  * collisions and the collision rate); create, edit and archive.
  */
 import { useEffect, useState, type FormEvent } from 'react';
+import { ApiError } from '../../api';
 import { ErrorMessage } from '../../components/ErrorMessage';
 import { useI18n } from '../../i18n';
 import { embedSnippet, fieldErrors, numbersApi, type NumberPool, type PhoneNumber, type PoolStats } from './NumbersApi';
+
+/** The refusal of a number that is already in another pool (409, reason `number_in_pool`). */
+const inOtherPool = (err: unknown): boolean => err instanceof ApiError && (err.problem as { reason?: string }).reason === 'number_in_pool';
 
 interface PoolDraft {
   name: string;
@@ -24,7 +28,7 @@ const draftOf = (p?: NumberPool): PoolDraft => ({
   allowed_origins: (p?.allowed_origins ?? []).join('\n'),
 });
 
-function PoolForm({ pool, numbers, onSaved, onCancel }: { pool?: NumberPool; numbers: PhoneNumber[]; onSaved: () => void; onCancel?: () => void }) {
+function PoolForm({ pool, numbers, onSaved, onStale, onCancel }: { pool?: NumberPool; numbers: PhoneNumber[]; onSaved: () => void; onStale: () => void; onCancel?: () => void }) {
   const { t } = useI18n();
   const [d, setD] = useState<PoolDraft>(draftOf(pool));
   const [busy, setBusy] = useState(false);
@@ -40,9 +44,11 @@ function PoolForm({ pool, numbers, onSaved, onCancel }: { pool?: NumberPool; num
     try {
       const body = {
         name: d.name.trim(),
-        number_ids: d.number_ids,
+        // Only what is offered: a number that left the choices (archived, taken by another pool) is not sent again.
+        number_ids: d.number_ids.filter((x) => choices.some((n) => n.id === x)),
         fallback_phone: d.fallback_phone.trim() || null,
-        quiet_seconds: Number(d.quiet_seconds) || 300,
+        // Empty: the default; anything else goes as typed, so 0 or 5 is refused on the field instead of silently becoming 300.
+        quiet_seconds: d.quiet_seconds.trim() === '' ? 300 : Number(d.quiet_seconds),
         allowed_origins: d.allowed_origins
           .split(/[\s,]+/)
           .map((s) => s.trim())
@@ -54,6 +60,11 @@ function PoolForm({ pool, numbers, onSaved, onCancel }: { pool?: NumberPool; num
       onSaved();
     } catch (err) {
       setError(err);
+      // Another admin put a chosen number in a pool meanwhile: show the lists as they are now.
+      if (inOtherPool(err)) {
+        setD((x) => ({ ...x, number_ids: [] }));
+        onStale();
+      }
     } finally {
       setBusy(false);
     }
@@ -93,7 +104,11 @@ function PoolForm({ pool, numbers, onSaved, onCancel }: { pool?: NumberPool; num
         <label htmlFor={`${id}-fallback`}>{t('telephony.numbers.pools.fallback')}</label>
         <input id={`${id}-fallback`} type="tel" value={d.fallback_phone} data-testid="pool-fallback" onChange={(e) => setD({ ...d, fallback_phone: e.target.value })} />
         <p className="hint">{t('telephony.numbers.pools.fallbackHint')}</p>
-        {err('fallback_phone')}
+        {errors.fallback_phone && (
+          <p className="field-error" role="alert" title={errors.fallback_phone}>
+            {t('telephony.numbers.badPhone')}
+          </p>
+        )}
       </div>
       <div className="field">
         <label htmlFor={`${id}-quiet`}>{t('telephony.numbers.pools.quiet')}</label>
@@ -121,7 +136,14 @@ function PoolForm({ pool, numbers, onSaved, onCancel }: { pool?: NumberPool; num
           </button>
         )}
       </div>
-      {error !== null && !Object.keys(errors).length && <ErrorMessage error={error} />}
+      {error !== null && !Object.keys(errors).length &&
+        (inOtherPool(error) ? (
+          <div className="alert" role="alert" data-testid="pool-number-in-pool" title={(error as ApiError).problem.detail}>
+            {t('telephony.numbers.pools.numberInPool')}
+          </div>
+        ) : (
+          <ErrorMessage error={error} />
+        ))}
     </form>
   );
 }
@@ -205,12 +227,13 @@ export function PoolPanel({ pools, numbers, onChanged }: { pools: NumberPool[]; 
                 setEditing('');
                 onChanged();
               }}
+              onStale={onChanged}
               onCancel={() => setEditing('')}
             />
           )}
         </article>
       ))}
-      <PoolForm numbers={numbers} onSaved={onChanged} />
+      <PoolForm numbers={numbers} onSaved={onChanged} onStale={onChanged} />
     </section>
   );
 }

@@ -44,6 +44,9 @@ export const numbersRu = {
   'telephony.numbers.pools.snippetHint': 'Вставьте перед </body>; отметьте телефоны атрибутом data-crm-phone.',
   'telephony.numbers.pools.stats': 'За 7 дней: выдано {lends}, запасной номер показан {fallback}, звонков {calls}: связано {attributed}, коллизий {collisions}, без визита {unexplained}; доля коллизий {rate} %',
   'telephony.numbers.pools.archiveConfirm': 'Отправить пул «{name}» в архив? Его номера освободятся.',
+  'telephony.numbers.readOnly': 'Номера и пулы настраивают руководитель отдела продаж и администратор.',
+  'telephony.numbers.badPhone': 'Это не номер телефона. Введите, например, +7 495 123-45-67 или 8 (495) 123-45-67.',
+  'telephony.numbers.pools.numberInPool': 'Один из выбранных номеров уже в другом пуле (номер может быть только в одном пуле). Список обновлён: выберите номера ещё раз.',
 };
 
 export const numbersEn: Record<keyof typeof numbersRu, string> = {
@@ -91,4 +94,7 @@ export const numbersEn: Record<keyof typeof numbersRu, string> = {
   'telephony.numbers.pools.snippetHint': 'Paste before </body>; mark the phones with the data-crm-phone attribute.',
   'telephony.numbers.pools.stats': 'Last 7 days: {lends} lent, fallback shown {fallback}, {calls} calls: {attributed} attributed, {collisions} collisions, {unexplained} unexplained; collision rate {rate} %',
   'telephony.numbers.pools.archiveConfirm': 'Archive the pool “{name}”? Its numbers are freed.',
+  'telephony.numbers.readOnly': 'Numbers and pools are set up by a head of sales or an administrator.',
+  'telephony.numbers.badPhone': 'This is not a phone number. Enter e.g. +7 495 123-45-67 or 8 (495) 123-45-67.',
+  'telephony.numbers.pools.numberInPool': 'One of the chosen numbers is already in another pool (a number belongs to one pool at most). The list is refreshed: choose the numbers again.',
 };
