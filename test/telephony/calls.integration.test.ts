@@ -178,8 +178,9 @@ describe('call ingest', () => {
     expect(shape(c2)).toEqual(shape(c1));
     const events = await pool.query<{ n: string }>('SELECT count(*) AS n FROM call_events WHERE call_id = $1', [c2.id]);
     expect(Number(events.rows[0]!.n)).toBe(3);
-    // Published once each, in-order or not (a call first seen ended never pops as ringing).
-    expect([...c1.published].sort()).toEqual(['answered', 'ended', 'ringing']);
+    // Published once each, in-order or not (a call first seen ended never pops as ringing); a call that
+    // rang before its request was made pops again once it has one (`ringing:request`).
+    expect([...c1.published].sort()).toEqual(['answered', 'ended', 'ringing', 'ringing:request']);
     expect([...c2.published].sort()).toEqual(['answered', 'ended']);
     const outbox = await pool.query<{ event_type: string; n: string }>('SELECT event_type, count(*) AS n FROM outbox WHERE subject = $1 GROUP BY 1', [c2.id]);
     expect(outbox.rows.every((r) => r.n === '1')).toBe(true);

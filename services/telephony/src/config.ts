@@ -25,7 +25,7 @@ export const telephonyEnv = baseServiceEnv.extend({
    */
   TELEPHONY_ALLOW_PRIVATE_PROVIDER_URLS: common.bool.default(false),
   /** graphile-worker's concurrency in this replica (webhook processing, recording downloads). */
-  TELEPHONY_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  TELEPHONY_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   /** graphile-worker's poll interval (ms) when LISTEN/NOTIFY is missed. */
   TELEPHONY_JOB_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** The gateway's public base URL (connections' webhook URLs are built from it). */

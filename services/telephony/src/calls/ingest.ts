@@ -84,6 +84,10 @@ export class CallIngest {
         result.callIds.push(r.id);
       }
     }
+    // The screen pop first: a ringing call is announced as soon as it is recorded, before its request is
+    // made or found (the card shows the number and its source, and loads the client once the request's
+    // ringing follows below) — the seller's screen must not wait on intake and contacts.
+    for (const id of result.callIds) await this.publish(id);
     // 2. Effects, 3. publish (also when an effect failed), then the failure.
     let failure: unknown;
     const touched = new Set(result.callIds);
@@ -347,6 +351,12 @@ export class CallIngest {
       if (!done.has('ringing') && live) {
         enqueueCallEvent(em, call, CALL_RINGING, CallRinging, { call: msg, ringingUserIds: call.ringing_user_ids, contactId: call.contact_id });
         add.push('ringing');
+      }
+      if ((done.has('ringing') || add.includes('ringing')) && call.request_id && !done.has('ringing:request')) {
+        // It popped before its request was made: still ringing, the same pop again with the request and
+        // contact (the card then shows the client); a pop that already had them needs no second one.
+        if (live && !add.includes('ringing')) enqueueCallEvent(em, call, CALL_RINGING, CallRinging, { call: msg, ringingUserIds: call.ringing_user_ids, contactId: call.contact_id });
+        add.push('ringing:request');
       }
       if (!done.has('answered') && call.answered_at) {
         enqueueCallEvent(em, call, CALL_ANSWERED, CallAnswered, { call: msg });

@@ -80,8 +80,12 @@ export function CallDock({ me }: { me: Me }) {
   useEffect(resync, [resync]);
 
   useLiveEvents((e) => {
-    if (e.type === 'call.ringing') upsert(e.call, true);
-    else if (e.type === 'call.updated') {
+    if (e.type === 'call.ringing') {
+      const before = pops.find((x) => x.call.id === e.call.id);
+      upsert(e.call, true);
+      // A ringing call is announced again once its request (and client) is known: load the card again.
+      if (before && e.call.request_id && !before.card?.request) loadCard(e.call.id);
+    } else if (e.type === 'call.updated') {
       const before = pops.find((x) => x.call.id === e.call.id);
       upsert(e.call, false);
       // The request may appear after the ring: load the card again when the call gets one.
