@@ -9,6 +9,10 @@
  * MANGO_DAY_CALLS changes the size (default 500; on this shared 2-core machine under load 150 calls took
  * 76 s and 500 did not finish within 300 s at a load average of ~13).
  */
+import { DepartmentKind, TeamServiceService } from '@crm/contracts/crm/identity/v1/team';
+import { IdentityServiceService, Role } from '@crm/contracts/crm/identity/v1/identity';
+import { CallServiceService } from '@crm/contracts/crm/telephony/v1/telephony';
+import { createClient } from '@crm/grpc';
 import { eventually } from '@crm/testing';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
@@ -157,5 +161,54 @@ describe('Mango day replay', () => {
     expect(JSON.parse(res.body).code).toBe('bad_signature');
     const after = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM webhook_events WHERE connection_id = $1', [conn])).rows[0]!.n);
     expect(after).toBe(before);
+  });
+});
+
+describe('transfers through Mango', () => {
+  it('moves a live call to a colleague, then to a department (its member on shift with an extension); an ended call cannot be moved', async () => {
+    const svc = { tenantId: p.tenants.a.id, callerId: 'test', callerKind: 'service' as const };
+    const identity = createClient(IdentityServiceService, { address: p.identityAddr });
+    const team = createClient(TeamServiceService, { address: p.identityAddr });
+    const calls = createClient(CallServiceService, { address: p.telephonyAddr });
+    try {
+      const user = async (name: string) =>
+        (await identity.createUser({ email: `${name}.${randomUUID().slice(0, 8)}@mango.test`, displayName: name, password: 'correct horse battery', roles: [Role.ROLE_SELLER] }, svc)).user!.id;
+      const desk = (await team.createTeamDepartment({ name: 'Transfer desk', kind: DepartmentKind.DEPARTMENT_KIND_SALES, slaFirstResponseMinutes: 0, schedule: undefined }, svc)).department!.id;
+      const colleague = await user('colleague');
+      const member = await user('desk-member');
+      await team.updateUser({ id: member, roles: [], updateRoles: false, departmentIds: [desk], updateDepartmentIds: true, headedDepartmentIds: [], updateHeadedDepartmentIds: false }, svc);
+      for (const [u, ext] of [[colleague, '301'], [member, '302']] as const) {
+        await pool.query('INSERT INTO extensions (id, tenant_id, connection_id, user_id, extension, created_at) VALUES ($1, $2, $3, $4, $5, now())', [randomUUID(), p.tenants.a.id, conn, u, ext]);
+      }
+      // A live call: it rang extension 101 and was answered.
+      const entry = `${prefix}-xfer`;
+      const base = { entry_id: entry, call_id: `${entry}:1`, location: 'abonent', from: { number: '79161110000' }, to: { extension: '101', line_number: NUMBERS[0]!.slice(1) } };
+      const now = Math.floor(Date.now() / 1000);
+      expect((await peer.notify(url, '/events/call', { ...base, timestamp: now, seq: 1, call_state: 'Appeared' })).status).toBe(200);
+      expect((await peer.notify(url, '/events/call', { ...base, timestamp: now + 3, seq: 2, call_state: 'Connected' })).status).toBe(200);
+      const callId = await eventually(async () => (await pool.query<{ id: string; status: string }>('SELECT id, status FROM calls WHERE provider_call_id = $1', [entry])).rows[0], {
+        until: (r) => r?.status === 'answered',
+        message: 'the live call',
+      }).then((r) => r!.id);
+
+      const sent = () => peer.commands.filter((c) => c.path === '/vpbx/commands/transfer' && c.json.call_id === entry).map((c) => c.json.to_number);
+      await calls.transfer({ callId, toUserId: colleague, toDepartmentId: '' }, svc);
+      await calls.transfer({ callId, toUserId: '', toDepartmentId: desk }, svc);
+      expect(sent()).toEqual(['301', '302']);
+      // A department nobody on shift can take (its only member has no extension here) is refused, naming why.
+      const empty = (await team.createTeamDepartment({ name: 'Empty desk', kind: DepartmentKind.DEPARTMENT_KIND_SALES, slaFirstResponseMinutes: 0, schedule: undefined }, svc)).department!.id;
+      await expect(calls.transfer({ callId, toUserId: '', toDepartmentId: empty }, svc)).rejects.toMatchObject({ code: 9 });
+
+      // The end of a Mango call is its summary (a leg's Disconnected stores nothing).
+      const summary = { entry_id: entry, call_direction: 1, from: base.from, to: { extension: '101' }, line_number: base.to.line_number, create_time: now, forward_time: now, talk_time: now + 3, end_time: now + 30, entry_result: 1, disconnect_reason: 1100 };
+      expect((await peer.notify(url, '/events/summary', summary)).status).toBe(200);
+      await eventually(async () => (await pool.query<{ status: string }>('SELECT status FROM calls WHERE id = $1', [callId])).rows[0]!.status, { until: (s) => s === 'ended', message: 'the call ended' });
+      await expect(calls.transfer({ callId, toUserId: colleague, toDepartmentId: '' }, svc)).rejects.toMatchObject({ code: 9, details: expect.stringContaining('ended') });
+      expect(sent()).toEqual(['301', '302']);
+    } finally {
+      identity.close();
+      team.close();
+      calls.close();
+    }
   });
 });

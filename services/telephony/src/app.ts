@@ -48,7 +48,7 @@ export function startTelephony(env: TelephonyEnv, opts: { handleSignals?: boolea
         const receiver = new WebhookReceiver(ctx, decider);
         const parts: Partial<Built>[] = [callsParts(ctx), webhooksParts(ctx, receiver)];
         return {
-          grpc: [numbersServer(ctx), dniServer(ctx), connectionsServer(ctx), webhooksServer(receiver, decider), callsServer(ctx), ...parts.flatMap((p) => p.grpc ?? [])],
+          grpc: [numbersServer(ctx), dniServer(ctx), connectionsServer(ctx), webhooksServer(receiver, decider), callsServer(ctx, decider), ...parts.flatMap((p) => p.grpc ?? [])],
           consumers: parts.flatMap((p) => p.consumers ?? []),
           workers: parts.flatMap((p) => p.workers ?? []),
           close: async () => {

@@ -88,7 +88,11 @@ function validZone(zone: string): boolean {
 }
 
 export class CallService {
-  constructor(private readonly ctx: TelephonyContext) {}
+  constructor(
+    private readonly ctx: TelephonyContext,
+    /** Whom a transfer to a department rings (the decider's cached roster); none: department transfers are refused. */
+    private readonly departmentMembers: (tenantId: string, departmentId: string) => Promise<string[]> = async () => [],
+  ) {}
 
   private async visibleCall(ctx: TenantContext, rawId: string): Promise<CallRow> {
     const violations: FieldViolation[] = [];
@@ -223,7 +227,7 @@ export class CallService {
     return toProtoCall(row!);
   }
 
-  /** A live call to a colleague's extension. */
+  /** A live call to a colleague's extension, or to a department (its first member on shift with an extension). */
   async transfer(ctx: TenantContext, req: { callId: string; toUserId: string; toDepartmentId: string }) {
     const violations: FieldViolation[] = [];
     const toUser = uuidField(violations, 'to_user_id', req.toUserId);
@@ -238,11 +242,11 @@ export class CallService {
     const conn = await loadConnection(em, call.connection_id);
     const adapter = conn ? ADAPTERS[conn.provider] : undefined;
     if (!conn || !adapter?.transfer) throw new DomainError('FAILED_PRECONDITION', 'this connection cannot transfer calls', { details: { reason: 'not_supported' } });
-    if (toDept) {
-      // Routing's DecideRoute takes no target department: a department transfer needs a contract addition.
-      throw new DomainError('FAILED_PRECONDITION', 'transfers to a department are not supported yet; transfer to a colleague', { details: { reason: 'not_supported' } });
-    }
-    const extension = (await em.execute<{ extension: string }[]>('SELECT extension FROM extensions WHERE connection_id = ? AND user_id = ?', [conn.id, toUser]))[0]?.extension;
+    // A department: its first member on shift (not away, not the one on the call) with an extension here.
+    const candidates = toDept ? (await this.departmentMembers(ctx.tenantId, toDept)).filter((u) => u !== call.user_id) : [toUser!];
+    const rows = candidates.length ? await em.execute<{ user_id: string; extension: string }[]>('SELECT user_id, extension FROM extensions WHERE connection_id = ? AND user_id IN (?)', [conn.id, candidates]) : [];
+    const byUser = new Map(rows.map((r) => [r.user_id, r.extension]));
+    const extension = candidates.map((u) => byUser.get(u)).find(Boolean);
     if (!extension) throw new DomainError('FAILED_PRECONDITION', 'nobody to transfer to has an extension on this connection', { details: { reason: 'no_extension' } });
     try {
       await adapter.transfer(conn, call.provider_call_id, { extension });

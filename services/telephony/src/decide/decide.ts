@@ -84,6 +84,11 @@ export class CallDecider {
     this.team.close();
   }
 
+  /** A department's members on shift now (not away), in the roster's order: whom a transfer to it rings. */
+  async departmentMembersOnShift(tenantId: string, departmentId: string): Promise<string[]> {
+    return onShiftMembers(await this.roster(tenantId), departmentId);
+  }
+
   /** The tenant's active users with shift and departments, cached ROSTER_TTL_MS (a failure is not cached). */
   private roster(tenantId: string): Promise<RosterUsers> {
     const now = Date.now();
