@@ -54,6 +54,7 @@ export const createConnectionSchema = {
   additionalProperties: false,
   required: ['provider', 'name'],
   properties: { provider, name, api_base_url: apiBaseUrl, account, secret, fallback_target: fallbackTarget, is_default: { type: 'boolean', default: false, description: 'Make it the default (the first connection always is)' }, disabled: { type: 'boolean', default: false } },
+  examples: [{ provider: 'generic', name: 'Office PBX', fallback_target: 'sales', is_default: true }, { provider: 'mango', name: 'Mango Office', api_base_url: 'https://app.mango-office.ru/vpbx', account: 'vpbx-api-key', secret: 'mango-salt' }],
 } as const;
 
 export const updateConnectionSchema = {
@@ -63,6 +64,7 @@ export const updateConnectionSchema = {
   additionalProperties: false,
   minProperties: 1,
   properties: { name, api_base_url: apiBaseUrl, account, secret, fallback_target: fallbackTarget, is_default: { type: 'boolean', enum: [true] }, disabled: { type: 'boolean' } },
+  examples: [{ name: 'Office PBX (main)', fallback_target: '100' }],
 } as const;
 
 export const connectionPageSchema = {
@@ -89,6 +91,7 @@ export const setExtensionSchema = {
   additionalProperties: false,
   required: ['connection_id', 'user_id', 'extension'],
   properties: { connection_id: uuid, user_id: uuid, extension: { type: 'string', pattern: EXTENSION_PATTERN, description: '1..32 of 0-9 A-Z a-z _ . + - (a SIP user, a Mango extension, a Twilio client name)' } },
+  examples: [{ connection_id: '0190f0f0-0000-7000-8000-000000000001', user_id: '0190f0f0-0000-7000-8000-000000000002', extension: '101' }],
 } as const;
 
 export const extensionPageSchema = {
@@ -106,6 +109,7 @@ export const decideBodySchema = {
   additionalProperties: false,
   required: ['caller'],
   properties: { caller: { type: 'string', minLength: 1, maxLength: 64, pattern: NO_NUL }, dialed: { type: 'string', maxLength: 64, pattern: NO_NUL } },
+  examples: [{ caller: '+7 916 123-45-67', dialed: '+7 495 123-45-67' }],
 } as const;
 
 export const decisionSchema = {
@@ -118,7 +122,7 @@ export const decisionSchema = {
     extensions: { type: 'array', items: str(32), description: 'Extensions to ring, first first' },
     user_ids: { type: 'array', items: { type: 'string' }, description: 'Their users' },
     queue: { type: ['string', 'null'], description: "The department's queue when no one person was chosen" },
-    department_id: { type: ['string', 'null'] },
+    department_id: { type: ['string', 'null'], format: 'uuid' },
     decided_by: { type: 'string', enum: ['owner', 'round_robin', 'least_loaded', 'department', 'fallback'] },
     fallback: { type: 'boolean', description: 'Nobody found, or intake slow or down: the connection\'s fallback target' },
     fallback_target: { type: ['string', 'null'] },

@@ -32,7 +32,7 @@ import { crashAfterAcknowledgedPosts } from './pg-crash';
 import { fmt, machine, percentile } from '../bench/stats';
 
 const RATE = Number(process.env.CHAOS_RATE ?? 1000);
-const SECONDS = Number(process.env.CHAOS_SECONDS ?? 240);
+const SECONDS = Number(process.env.CHAOS_SECONDS ?? 160);
 const KILLS = Number(process.env.CHAOS_KILLS ?? 20);
 const CRASH_POSTS = Number(process.env.CHAOS_CRASH_POSTS ?? 1000);
 const COMMENTS = 9; // per request: the created event (seq 0), then comments 1..9

@@ -30,7 +30,7 @@ export async function crashAfterAcknowledgedPosts(
   const platform = await startPlatformProcesses(env, {
     dbPrefix: 'crash_',
     clickhouseDatabase: 'crash_reporting',
-    ports: { identity: 25261, intake: 25262, reporting: 25263, contacts: 25264, funnel: 25265, gateway: 18280 }, // below the ephemeral range
+    ports: { identity: 25261, intake: 25262, reporting: 25263, contacts: 25264, funnel: 25265, telephony: 25266, gateway: 18280 }, // below the ephemeral range
     logDir,
     logLevel: 'warn',
     gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000' },

@@ -122,6 +122,11 @@ describe('the OpenAPI document', () => {
       if ((where === 'PublicForm' || where === 'patch /v1/public-forms/{id}') && name === 'id') return;
       if (where === 'FieldMapping' && name === 'email') return;
       if ((where === 'Transition' || where === 'BulkTransition') && name === 'to') return;
+      // A DNI pool's public id and a site visitor's session id are opaque tokens, not record ids.
+      if ((where === 'NumberPool' || where.includes('/v1/public/dni/')) && name === 'public_id') return;
+      if ((where === 'DniLend' || where === 'DniHeartbeat') && name === 'session_id') return;
+      // A PBX's own ids of a call and of an event (whatever the PBX makes them).
+      if (where === 'GenericCallEvent' && (name === 'call_id' || name === 'event_id')) return;
       // A pipeline stage's `to` lists the stages a deal may move to (their keys).
       if (where === 'Stage' && name === 'to') return;
       // A range of instants (shifts) rather than of days.

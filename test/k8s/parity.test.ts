@@ -98,8 +98,8 @@ describe('the migrations jobs and the code', () => {
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
       .map((f) => f.replace(/\.ts$/, ''))
       .sort();
-    // The services' own required variables (intake's CONTACTS_GRPC_ADDR and IDENTITY_GRPC_ADDR), so each schema parses.
-    const env = { DATABASE_URL: 'postgres://u:p@db:5432/x', KAFKA_BROKERS: 'k:9092', CONTACTS_GRPC_ADDR: 'contacts:50051', IDENTITY_GRPC_ADDR: 'identity:50051' };
+    // The services' own required variables (intake's CONTACTS_GRPC_ADDR and IDENTITY_GRPC_ADDR, telephony's INTAKE_GRPC_ADDR), so each schema parses.
+    const env = { DATABASE_URL: 'postgres://u:p@db:5432/x', KAFKA_BROKERS: 'k:9092', CONTACTS_GRPC_ADDR: 'contacts:50051', IDENTITY_GRPC_ADDR: 'identity:50051', INTAKE_GRPC_ADDR: 'intake:50051' };
     const { migrations } = plan(name).postgres!(configSchemas[name].parse(env));
     expect(migrations.map((m) => m.name).sort()).toEqual(files);
   });

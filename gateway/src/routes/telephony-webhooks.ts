@@ -12,6 +12,7 @@ const genericCallEventSchema = {
   type: 'object',
   description:
     'One call event of any PBX or middleware, sent to POST /webhooks/telephony/{connection_id} of a `generic` connection. Events of a call may arrive in any order and more than once: the call converges to the same record (`seq` orders events of one call; `event_id` or the `webhook-id` is the idempotency key).',
+  examples: [{ type: 'call.ringing', call_id: 'pbx-call-4711', event_id: 'pbx-call-4711-1', at: '2026-12-02T09:15:00Z', seq: 1, direction: 'inbound', caller: '+79161234567', dialed: '+74951234567', extensions: ['101'] }],
   additionalProperties: false,
   required: ['type', 'call_id', 'at'],
   properties: {

@@ -120,6 +120,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calls, newest first
+         * @description Every filter given must hold. `user_id`: answered or placed by; `live`: ringing or answered now.
+         */
+        get: operations["listCalls"];
+        put?: never;
+        /**
+         * Click-to-call: ring your extension, then the phone
+         * @description A 409 when you have no extension on the connection (`no_extension`); a 503 when the provider refused or did not answer (nothing is kept). With `Idempotency-Key`, a retry replays the first call.
+         */
+        post: operations["originateCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calls/missed-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Missed inbound calls per number and hour, with recoveries and the median time to a callback */
+        get: operations["getMissedCallStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calls/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A call */
+        get: operations["getCall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calls/{id}/card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The screen pop's card: the call, its request, the caller's contact, open deals, last requests
+         * @description Each part but the call is optional: a part whose service is slow or down is left out (named in `partial`), the card still answers.
+         */
+        get: operations["getCallCard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calls/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A call's normalised events in the order they were applied */
+        get: operations["listCallEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calls/{id}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The call's recording (audio bytes; HTTP Range supported)
+         * @description A 404 while the call has no recording. `Range: bytes=a-b` (one range) answers 206 with Content-Range; a range past the end is a 416.
+         */
+        get: operations["getCallRecording"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calls/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer a live call to a colleague or a department
+         * @description A 409 once the call has ended (`call_not_live`).
+         */
+        post: operations["transferCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/client-cards": {
         parameters: {
             query?: never;
@@ -1131,6 +1266,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/number-pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dynamic number insertion pools, newest first */
+        get: operations["listNumberPools"];
+        put?: never;
+        /** A site's DNI pool (advertising numbers, each in at most one pool) */
+        post: operations["createNumberPool"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/number-pools/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A DNI pool */
+        get: operations["getNumberPool"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the fields present; archived: true archives the pool and frees its numbers */
+        patch: operations["updateNumberPool"];
+        trace?: never;
+    };
+    "/v1/number-pools/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lends, fallback shows, calls and how they were attributed (collision rate) over [since, until) */
+        get: operations["getNumberPoolStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's phone numbers, newest first (filters: kind, pool, archived, digits) */
+        get: operations["listNumbers"];
+        put?: never;
+        /** Add a phone number (one active number per phone across the platform) */
+        post: operations["createNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/numbers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A phone number */
+        get: operations["getNumber"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the fields present (not the phone; an archived number cannot change) */
+        patch: operations["updateNumber"];
+        trace?: never;
+    };
+    "/v1/numbers/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a number (it leaves its pool; its calls stay; its phone may be added again) */
+        post: operations["archiveNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/pipelines": {
         parameters: {
             query?: never;
@@ -1337,6 +1578,46 @@ export interface paths {
         patch: operations["updatePublicForm"];
         trace?: never;
     };
+    "/v1/public/dni/{public_id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep a session's number lent (the DNI script; no credential)
+         * @description Extends the lease by the pool's quiet period; a lapsed lease gets a number again (maybe another).
+         */
+        post: operations["heartbeatDniNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/dni/{public_id}/lend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lend a pool number to a site visitor's session (the DNI script; no credential)
+         * @description The same session keeps its number while its lease lives; otherwise the free number released longest ago. Every number lent: the fallback (`fallback: true`). A pool with allowed origins answers only those sites' browsers (403 otherwise).
+         */
+        post: operations["lendDniNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reports/requests-per-day": {
         parameters: {
             query?: never;
@@ -1450,7 +1731,7 @@ export interface paths {
         };
         /**
          * Live request events (text/event-stream)
-         * @description Server-Sent Events, each with a JSON `data` line: `request.created` (`{type, request}`), `request.commented` (`{type, comment}`), `request.updated` (`{type, change, request}`: the request after a state change, assignment, axis change, first response or SLA breach) — only about requests you may see — and `notification` (`{kind, request_id?, task_id?, title, at}`, `kind` `assigned` | `sla_breached` | `task_reminder`), only those addressed to you. Comments keep the connection alive.
+         * @description Server-Sent Events, each with a JSON `data` line: `request.created` (`{type, request}`), `request.commented` (`{type, comment}`), `request.updated` (`{type, change, request}`: the request after a state change, assignment, axis change, first response or SLA breach) — only about requests you may see — and `notification` (`{kind, request_id?, task_id?, title, at}`, `kind` `assigned` | `sla_breached` | `task_reminder`), only those addressed to you; `call.ringing` (`{type, call, contact_id}`: the screen pop, only to the users the call rings to) and `call.updated` (`{type, change, call}`, `change` `answered` | `transferred` | `ended` | `missed` | `recovered` | `recording_ready`: only to the users it rang to and whoever answered or placed it). Comments keep the connection alive.
          */
         get: operations["streamRequests"];
         put?: never;
@@ -2275,6 +2556,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/telephony/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's PBX connections, oldest first */
+        get: operations["listTelephonyConnections"];
+        put?: never;
+        /**
+         * Connect a PBX
+         * @description generic / kamailio: we generate the webhook signing secret and show it here, once. mango / zadarma / twilio: `secret` is the provider credential you enter (required), stored and never shown again. The first connection becomes the default.
+         */
+        post: operations["createTelephonyConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/telephony/connections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A connection (without secrets) */
+        get: operations["getTelephonyConnection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a connection
+         * @description Only the fields present change. `secret` replaces a provider credential (generic / kamailio: rotate instead). `is_default: true` makes it the default.
+         */
+        patch: operations["updateTelephonyConnection"];
+        trace?: never;
+    };
+    "/v1/telephony/connections/{id}/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Where would this caller go now
+         * @description The live decision a PBX gets (intake's published rules, the client's owner first, the department's on-shift sellers, the fallback), without a call: the round-robin pointer moves as for a real call.
+         */
+        post: operations["decideTelephonyCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/telephony/connections/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new webhook signing secret (generic / kamailio)
+         * @description The new secret is shown here, once; the previous one keeps verifying for 24 hours so the PBX can be switched over. Other providers: 409 (update `secret` instead).
+         */
+        post: operations["rotateTelephonyConnectionSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/telephony/extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Employees' extensions, by connection and/or user */
+        get: operations["listTelephonyExtensions"];
+        /**
+         * Set a user's extension on a connection
+         * @description The user must be a user of the tenant (400 otherwise); an extension another user has on the connection is a 409.
+         */
+        put: operations["setTelephonyExtension"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/telephony/extensions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an extension */
+        delete: operations["deleteTelephonyExtension"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenant": {
         parameters: {
             query?: never;
@@ -2294,6 +2695,36 @@ export interface paths {
          * @description Only the fields sent are changed. `time_zone` must be an IANA time zone name; it is stored in its canonical spelling.
          */
         patch: operations["updateTenant"];
+        trace?: never;
+    };
+    "/webhooks/telephony/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A provider's check of its webhook URL (Zadarma's `zd_echo`)
+         * @description Answered by the connection's provider adapter: Zadarma's `?zd_echo=X` gets `X` back; a provider that posts only (the generic webhook) answers 400 `malformed`. Like the POST, the answer is the provider's and never a 5xx but a 503 when telephony and the fallback are both unavailable.
+         */
+        get: operations["checkProviderWebhook"];
+        put?: never;
+        /**
+         * A call event from any PBX (the generic signed webhook)
+         * @description Authenticated by a Standard Webhooks signature (https://www.standardwebhooks.com/), not a credential:
+         *
+         *     - `webhook-id`: the delivery's id; a delivery repeated with the same id is answered 200 and stored once;
+         *     - `webhook-timestamp`: Unix seconds; more than TELEPHONY_WEBHOOK_TOLERANCE_S (300) from the time received is a 409 `stale_timestamp`;
+         *     - `webhook-signature`: `v1,<base64 HMAC-SHA256(key, webhook-id + "." + webhook-timestamp + "." + body)>`, several space-separated allowed; `key` is the base64-decoded part after `whsec_` of the connection's signing secret (after a rotation the previous secret is accepted for 24 h). A wrong or missing signature is a 401 `bad_signature`.
+         *
+         *     Other refusals: 400 `malformed` (not a GenericCallEvent) or `wrong_provider` (another provider's payload), 403 `disabled` or `foreign_number` (another tenant's number), 404 `unknown_connection`, 413 (larger than max(BODY_LIMIT_BYTES, 256 KiB)). An accepted event is processed asynchronously. When telephony is unavailable the gateway keeps the request in Kafka and answers 200 (it is verified when processed); only when that also fails, 503 — retry later. Every problem's `code` names the outcome.
+         */
+        post: operations["receiveGenericCallEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -2538,6 +2969,141 @@ export interface components {
             trash_note?: string;
             /** Format: date-time */
             revisit_at?: string;
+        };
+        /** @description A phone call, normalised from the provider's events */
+        Call: {
+            /**
+             * Format: uuid
+             * @description UUIDv7
+             */
+            id: string;
+            /** @description The provider connection it came through */
+            connection_id: string | null;
+            /** @enum {string} */
+            provider: "generic" | "mango" | "zadarma" | "twilio" | "kamailio" | "unspecified";
+            /** @enum {string} */
+            direction: "inbound" | "outbound" | "unspecified";
+            /** @enum {string} */
+            status: "ringing" | "answered" | "ended" | "missed" | "unspecified";
+            /** @description E.164 (or an extension for internal legs) */
+            caller: string;
+            callee: string;
+            /** @description The tenant's number involved (dialed for inbound, caller id for outbound) */
+            number_id: string | null;
+            /** @enum {string|null} */
+            number_kind: "advertising" | "support" | "sales" | null;
+            /** @description The request of the call */
+            request_id: string | null;
+            /** @description The caller's contact */
+            contact_id: string | null;
+            /** @description Who answered (inbound) or placed it (outbound) */
+            user_id: string | null;
+            /** @description The users it rang to (the screen pop went to them) */
+            ringing_user_ids: string[];
+            /**
+             * Format: date-time
+             * @description When it started ringing
+             */
+            started_at: string | null;
+            /**
+             * Format: date-time
+             * @description When it was answered
+             */
+            answered_at: string | null;
+            /**
+             * Format: date-time
+             * @description When it ended
+             */
+            ended_at: string | null;
+            duration_seconds: number;
+            talk_seconds: number;
+            /** @description `answered`, `no_answer`, `busy`, `failed`, `canceled`; null while live */
+            disposition: string | null;
+            /** @description An inbound call nobody answered */
+            missed: boolean;
+            /**
+             * Format: date-time
+             * @description A missed call: when a callback connected
+             */
+            recovered_at: string | null;
+            /** @description A missed call: the callback that recovered it */
+            recovered_by_call_id: string | null;
+            /** @description A callback: the missed calls it recovered */
+            recovered_call_ids: string[];
+            transfers: components["schemas"]["CallTransfer"][];
+            /** @description GET /v1/calls/{id}/recording serves it */
+            has_recording: boolean;
+            /** @description The number's attribution, or the DNI visit's when one visit explains the call ('' when none) */
+            attribution: {
+                utm_source: string;
+                utm_medium: string;
+                utm_campaign: string;
+                landing_page: string;
+            };
+            /** @description Several site visits could explain it (attributed to none) */
+            dni_collision: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description The screen pop: the call, its request, the caller's contact (with the client card's state, kind and owner and the company's name), the contact's open deals and last 5 requests. Each part but the call is null (or empty) when unknown or when its service did not answer in time — then its name is in `partial`. */
+        CallCard: {
+            call: components["schemas"]["Call"];
+            request: components["schemas"]["Request"] | null;
+            contact: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description The company the person works for */
+                company_id: string | null;
+                company_name: string | null;
+                /** @description The client card, null when the contact has none */
+                client_card_id: string | null;
+                /** @description The client card's state */
+                state: string | null;
+                /** @description The client card's kind */
+                kind: string | null;
+                /** @description The seller who owns the relationship */
+                owner_id: string | null;
+            } | null;
+            /** @description Open deals of the contact (or of the call's request) */
+            deals: components["schemas"]["Deal"][];
+            /** @description The contact’s last 5 requests, newest first */
+            recent_requests: components["schemas"]["Request"][];
+            /** @description Parts left out because their service was slow or down */
+            partial: ("request" | "contact" | "deals" | "recent_requests")[];
+        };
+        CallEventList: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                /** @description `ringing`, `answered`, `transferred`, `ended`, `missed`, `recording_ready` */
+                kind: string;
+                /** @description When the provider says it happened */
+                at: string;
+                /** @description The provider's ordering, 0 when none */
+                seq: number;
+                /** @description The normalised fields */
+                detail: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
+        CallPage: {
+            items: components["schemas"]["Call"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        CallTransfer: {
+            /** Format: date-time */
+            at: string;
+            /** @description Who transferred it */
+            from_user_id: string | null;
+            /** @description The colleague it went to */
+            to_user_id: string | null;
+            /** @description The department it went to (routing chose who) */
+            to_department_id: string | null;
         };
         /**
          * @description A state change by hand, with its reason; transitions follow DOMAIN.md's card lifecycle (else 409)
@@ -2953,6 +3519,52 @@ export interface components {
         };
         /**
          * @example {
+         *       "kind": "advertising",
+         *       "label": "Яндекс Директ — зима",
+         *       "phone": "8 (495) 123-45-67",
+         *       "utm_campaign": "winter",
+         *       "utm_medium": "cpc",
+         *       "utm_source": "yandex"
+         *     }
+         */
+        CreateNumber: {
+            /** @description Any common spelling (`8 (999) 123-45-67`, `+7 999 123 45 67`); stored as E.164 */
+            phone: string;
+            /** @enum {string} */
+            kind: "advertising" | "support" | "sales";
+            label?: string;
+            utm_source?: string;
+            utm_medium?: string;
+            utm_campaign?: string;
+            project_id?: string | null;
+            department_id?: string | null;
+            connection_id?: string | null;
+            /** @description ISO 3166-1 alpha-2 for a phone without +country (default RU) */
+            default_country?: string;
+        };
+        /**
+         * @example {
+         *       "allowed_origins": [
+         *         "https://shop.example"
+         *       ],
+         *       "fallback_phone": "+7 495 123-45-00",
+         *       "name": "shop.example",
+         *       "number_ids": [
+         *         "0190f0f0-0000-7000-8000-000000000001"
+         *       ],
+         *       "quiet_seconds": 300
+         *     }
+         */
+        CreateNumberPool: {
+            name: string;
+            number_ids?: string[];
+            /** @description null or absent: none */
+            fallback_phone?: string | null;
+            quiet_seconds?: number;
+            allowed_origins?: string[];
+        };
+        /**
+         * @example {
          *       "code": "new-homes",
          *       "name": "Новостройки"
          *     }
@@ -3070,6 +3682,45 @@ export interface components {
             /** @description Default 15; 0 = no SLA */
             sla_first_response_minutes?: number;
             schedule?: components["schemas"]["WorkSchedule"];
+        };
+        /**
+         * @example {
+         *       "fallback_target": "sales",
+         *       "is_default": true,
+         *       "name": "Office PBX",
+         *       "provider": "generic"
+         *     }
+         * @example {
+         *       "account": "vpbx-api-key",
+         *       "api_base_url": "https://app.mango-office.ru/vpbx",
+         *       "name": "Mango Office",
+         *       "provider": "mango",
+         *       "secret": "mango-salt"
+         *     }
+         */
+        CreateTelephonyConnection: {
+            /**
+             * @description `generic` (our signed webhook), `mango`, `zadarma`, `twilio`, `kamailio` (the shipped SIP config)
+             * @enum {string}
+             */
+            provider: "generic" | "mango" | "zadarma" | "twilio" | "kamailio";
+            /** @description 1..200 characters, not blank */
+            name: string;
+            /** @description The provider's API base (http(s)); empty for generic and kamailio */
+            api_base_url?: string;
+            /** @description Mango api key, Zadarma key, Twilio account SID */
+            account?: string;
+            /** @description Write-only: Mango salt, Zadarma secret, Twilio auth token (required for those; not for generic/kamailio) */
+            secret?: string;
+            /** @description Where calls go when nobody is found: an extension, a queue name or a phone */
+            fallback_target?: string;
+            /**
+             * @description Make it the default (the first connection always is)
+             * @default false
+             */
+            is_default: boolean;
+            /** @default false */
+            disabled: boolean;
         };
         /** @description The new key and its whole secret `crm_<prefix>_<random>`, shown only this once */
         CreatedApiKey: {
@@ -3266,6 +3917,48 @@ export interface components {
             /** @description Optimistic concurrency when `If-Match` is not sent: the change applies only while the request is still at this `version` (else 412 with `current`) */
             expected_version?: number;
         };
+        /**
+         * @example {
+         *       "session_id": "9f2c1d7e4b6a48c0a1e3d5f7b9c2e4a6"
+         *     }
+         */
+        DniHeartbeat: {
+            /** @description The visitor's session id (the script keeps it in localStorage) */
+            session_id: string;
+        };
+        DniLease: {
+            /** @description E.164 to show (the fallback when `fallback`; null when the pool has none) */
+            phone: string | null;
+            /** @description The national display form */
+            display: string | null;
+            /** @description Every number is lent: the fallback is shown and calls to it are not attributed to this visit */
+            fallback: boolean;
+            /** Format: date-time */
+            lease_expires_at: string;
+            /** @description Heartbeat this often while the page is visible */
+            heartbeat_seconds: number;
+        };
+        /**
+         * @example {
+         *       "landing_page": "https://shop.example/?utm_source=yandex",
+         *       "referrer": "https://yandex.ru/",
+         *       "session_id": "9f2c1d7e4b6a48c0a1e3d5f7b9c2e4a6",
+         *       "utm_campaign": "winter",
+         *       "utm_medium": "cpc",
+         *       "utm_source": "yandex"
+         *     }
+         */
+        DniLend: {
+            /** @description The visitor's session id (the script keeps it in localStorage) */
+            session_id: string;
+            utm_source?: string;
+            utm_medium?: string;
+            utm_campaign?: string;
+            utm_content?: string;
+            utm_term?: string;
+            landing_page?: string;
+            referrer?: string;
+        };
         /** @description Two contacts that are probably one person, for someone to merge or dismiss */
         Duplicate: {
             /** Format: uuid */
@@ -3324,6 +4017,69 @@ export interface components {
              * @description Absent when the submission was dropped as spam
              */
             request_id?: string;
+        };
+        /**
+         * @description One call event of any PBX or middleware, sent to POST /webhooks/telephony/{connection_id} of a `generic` connection. Events of a call may arrive in any order and more than once: the call converges to the same record (`seq` orders events of one call; `event_id` or the `webhook-id` is the idempotency key).
+         * @example {
+         *       "at": "2026-12-02T09:15:00Z",
+         *       "call_id": "pbx-call-4711",
+         *       "caller": "+79161234567",
+         *       "dialed": "+74951234567",
+         *       "direction": "inbound",
+         *       "event_id": "pbx-call-4711-1",
+         *       "extensions": [
+         *         "101"
+         *       ],
+         *       "seq": 1,
+         *       "type": "call.ringing"
+         *     }
+         */
+        GenericCallEvent: {
+            /**
+             * @description What happened; other types are answered 200 `ignored`
+             * @enum {string}
+             */
+            type: "call.ringing" | "call.answered" | "call.transferred" | "call.ended" | "call.missed" | "call.recording_ready";
+            /** @description The PBX's id of the whole call */
+            call_id: string;
+            /** @description Unique per event within the connection (default: the webhook-id) */
+            event_id?: string;
+            /**
+             * Format: date-time
+             * @description When it happened (RFC 3339)
+             */
+            at: string;
+            /** @description The PBX's order of this call's events; a later seq wins */
+            seq?: number;
+            /**
+             * @description Default inbound
+             * @enum {string}
+             */
+            direction?: "inbound" | "outbound";
+            /** @description E.164 (or an extension for an internal party) */
+            caller?: string;
+            /** @description E.164 or an extension */
+            callee?: string;
+            /** @description Inbound: the tenant's number that was dialed (E.164; default: callee) */
+            dialed?: string;
+            /** @description ringing: the extensions being rung (their users get the screen pop) */
+            extensions?: string[];
+            /** @description answered: who answered; outbound: who placed it */
+            extension?: string;
+            /**
+             * @description ended / missed: how it ended
+             * @enum {string}
+             */
+            disposition?: "answered" | "no_answer" | "busy" | "failed" | "canceled";
+            duration_seconds?: number;
+            talk_seconds?: number;
+            /** @description transferred: to whom */
+            transfer_to?: {
+                extension?: string;
+                phone?: string;
+            };
+            /** @description recording_ready: where telephony downloads it (same host as the connection's API base URL) */
+            recording_url?: string;
         };
         HistoryEntry: {
             /** Format: uuid */
@@ -3572,6 +4328,28 @@ export interface components {
             moved: number;
             pipeline: components["schemas"]["Pipeline"];
         };
+        MissedCallStats: {
+            time_zone: string;
+            total_missed: number;
+            total_recovered: number;
+            /** @description Per number and hour */
+            items: {
+                /** @description The number called */
+                number_id: string | null;
+                phone: string;
+                /** @enum {string|null} */
+                kind: "advertising" | "support" | "sales" | null;
+                /**
+                 * Format: date-time
+                 * @description The start of the hour in the time zone
+                 */
+                hour: string;
+                missed: number;
+                recovered: number;
+                /** @description Median time from the miss to its callback; 0 when none recovered */
+                median_callback_seconds: number;
+            }[];
+        };
         /**
          * @description Move a deal to another stage of its version. A move the definition does not allow is a 409 with `stage` and `allowed`; a guard that fails a 409 with `stage`, `guard` and `missing`; a lost stage needs one of the pipeline's `lost_reasons` (else 400).
          * @example {
@@ -3603,6 +4381,101 @@ export interface components {
             revisits_today: number;
             /** @description `new` requests in my departments' queues */
             queue_new: number;
+        };
+        /** @description A dynamic number insertion pool: advertising numbers lent to a site's visitors one at a time */
+        NumberPool: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description What the site's script carries; not secret */
+            public_id: string;
+            number_ids: string[];
+            /** @description E.164, shown when every number is lent */
+            fallback_phone: string | null;
+            /** @description A lent number returns to the pool after this long without a heartbeat */
+            quiet_seconds: number;
+            /** @description Sites allowed to call the public DNI endpoints; empty: any */
+            allowed_origins: string[];
+            archived: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The path of the script to embed: /dni/{public_id}.js */
+            script_url: string;
+        };
+        NumberPoolPage: {
+            items: components["schemas"]["NumberPool"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        NumberPoolStats: {
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+            /** @description Numbers lent to visits */
+            lends: number;
+            /** @description Visits shown the fallback number (every number was lent) */
+            fallback_shows: number;
+            /** @description Calls to the pool's numbers */
+            calls: number;
+            /** @description Calls exactly one visit explains */
+            attributed: number;
+            /** @description Calls two or more visits could explain (attributed to none) */
+            collisions: number;
+            /** @description Calls no visit explains */
+            unexplained: number;
+            /** @description collisions / calls (0 without calls) */
+            collision_rate: number;
+        };
+        /**
+         * @description Click-to-call: your extension rings first, then `phone`. Needs an extension on the connection (409 `no_extension` otherwise).
+         * @example {
+         *       "phone": "+7 999 123-45-67"
+         *     }
+         */
+        OriginateCall: {
+            /**
+             * Format: phone
+             * @description Any common notation, at most 64 characters
+             */
+            phone: string;
+            /** Format: uuid */
+            request_id?: string;
+            /** Format: uuid */
+            contact_id?: string;
+            /** Format: uuid */
+            connection_id?: string;
+        };
+        /** @description A tenant's phone number: advertising (tracking, with its attribution), support or sales */
+        PhoneNumber: {
+            /** Format: uuid */
+            id: string;
+            /** @description E.164 */
+            phone: string;
+            /** @enum {string} */
+            kind: "advertising" | "support" | "sales";
+            label: string;
+            utm_source: string;
+            utm_medium: string;
+            utm_campaign: string;
+            project_id: string | null;
+            department_id: string | null;
+            /** @description The DNI pool it is lent from, null when none */
+            pool_id: string | null;
+            /** @description The provider connection it arrives through, null when any */
+            connection_id: string | null;
+            archived: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PhoneNumberPage: {
+            items: components["schemas"]["PhoneNumber"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
         };
         /** @description A sales pipeline: its current (or a requested) version of the definition */
         Pipeline: {
@@ -4350,6 +5223,22 @@ export interface components {
             until?: string;
         };
         /**
+         * @description Sets the user's extension on the connection (replacing the one they had there)
+         * @example {
+         *       "connection_id": "0190f0f0-0000-7000-8000-000000000001",
+         *       "extension": "101",
+         *       "user_id": "0190f0f0-0000-7000-8000-000000000002"
+         *     }
+         */
+        SetTelephonyExtension: {
+            /** Format: uuid */
+            connection_id: string;
+            /** Format: uuid */
+            user_id: string;
+            /** @description 1..32 of 0-9 A-Z a-z _ . + - (a SIP user, a Mango extension, a Twilio client name) */
+            extension: string;
+        };
+        /**
          * @example {
          *       "verification": "verified"
          *     }
@@ -4573,6 +5462,84 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             next_cursor: string | null;
         };
+        /** @description A PBX connection of the tenant (never with a secret: they are shown once, on create and rotation) */
+        TelephonyConnection: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `generic` (our signed webhook), `mango`, `zadarma`, `twilio`, `kamailio` (the shipped SIP config)
+             * @enum {string}
+             */
+            provider: "generic" | "mango" | "zadarma" | "twilio" | "kamailio";
+            name: string;
+            api_base_url: string;
+            account: string;
+            /** @description Where the provider must send its events (Kamailio: + /route and /state) */
+            webhook_url: string;
+            fallback_target: string;
+            /** @description The connection click-to-call and decisions use when a number names none (one per tenant) */
+            is_default: boolean;
+            disabled: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description The connection and, for generic / kamailio, its signing secret — shown this once */
+        TelephonyConnectionCreated: {
+            connection: components["schemas"]["TelephonyConnection"];
+            /** @description `whsec_` + base64 of 32 random bytes (generic / kamailio); null for the others */
+            signing_secret: string | null;
+        };
+        TelephonyConnectionPage: {
+            items: components["schemas"]["TelephonyConnection"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /**
+         * @description A caller and the number they dialed, any common spelling
+         * @example {
+         *       "caller": "+7 916 123-45-67",
+         *       "dialed": "+7 495 123-45-67"
+         *     }
+         */
+        TelephonyDecideQuestion: {
+            caller: string;
+            dialed?: string;
+        };
+        /** @description Whom this caller would be connected to now (intake's rules, the shift roster, the extensions on the connection) */
+        TelephonyDecision: {
+            /** @description Extensions to ring, first first */
+            extensions: string[];
+            /** @description Their users */
+            user_ids: string[];
+            /** @description The department's queue when no one person was chosen */
+            queue: string | null;
+            /** Format: uuid */
+            department_id: string | null;
+            /** @enum {string} */
+            decided_by: "owner" | "round_robin" | "least_loaded" | "department" | "fallback";
+            /** @description Nobody found, or intake slow or down: the connection's fallback target */
+            fallback: boolean;
+            fallback_target: string | null;
+        };
+        /** @description An employee's extension on a connection (one per user per connection, unique per connection) */
+        TelephonyExtension: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            connection_id: string;
+            /** Format: uuid */
+            user_id: string;
+            extension: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        TelephonyExtensionPage: {
+            items: components["schemas"]["TelephonyExtension"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
+        };
         /** @description The caller's tenant. Times in the API stay UTC; reports count days and the web UI shows times in `time_zone`. */
         Tenant: {
             /** Format: uuid */
@@ -4632,6 +5599,18 @@ export interface components {
             /** @description otpauth://totp/… (for a QR code) */
             otpauth_uri: string;
         };
+        /**
+         * @description To a colleague (their extension) or a department (routing decides who): exactly one of the two.
+         * @example {
+         *       "to_user_id": "0190b0b0-0000-7000-9000-000000000001"
+         *     }
+         */
+        TransferCall: {
+            /** Format: uuid */
+            to_user_id?: string;
+            /** Format: uuid */
+            to_department_id?: string;
+        } & (unknown | unknown);
         /**
          * @description Move a request along its lifecycle. `trash` needs `trash_reason` (and `trash_note` for `other`), `deferred` a future `revisit_at`, `converted` a `deal_id`, `attached` a `deal_id` or `client_card_id`, `assigned` an `assignee_id`. An illegal move is a 409 with `state` and `allowed`.
          * @example {
@@ -4770,6 +5749,39 @@ export interface components {
             };
             expected_close_date?: string | null;
         } | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown | unknown;
+        /**
+         * @description The fields present are changed (the phone cannot be); null clears an id
+         * @example {
+         *       "label": "Яндекс Директ — весна",
+         *       "utm_campaign": "spring"
+         *     }
+         */
+        UpdateNumber: {
+            /** @enum {string} */
+            kind?: "advertising" | "support" | "sales";
+            label?: string;
+            utm_source?: string;
+            utm_medium?: string;
+            utm_campaign?: string;
+            project_id?: string | null;
+            department_id?: string | null;
+            connection_id?: string | null;
+        };
+        /**
+         * @description The fields present are changed; `archived: true` archives the pool and frees its numbers
+         * @example {
+         *       "quiet_seconds": 600
+         *     }
+         */
+        UpdateNumberPool: {
+            name?: string;
+            number_ids?: string[];
+            /** @description null or absent: none */
+            fallback_phone?: string | null;
+            quiet_seconds?: number;
+            allowed_origins?: string[];
+            archived?: boolean;
+        };
         /**
          * @description A new version of the definition. Deals stay on their version until migrated (POST …/migration). A pipeline changed since `expected_version` is a 412 with `current`.
          * @example {
@@ -4964,6 +5976,28 @@ export interface components {
             headed_department_ids?: string[];
         };
         /**
+         * @description The fields to change (absent ones are kept); the provider cannot change; `is_default: true` moves the default here
+         * @example {
+         *       "fallback_target": "100",
+         *       "name": "Office PBX (main)"
+         *     }
+         */
+        UpdateTelephonyConnection: {
+            /** @description 1..200 characters, not blank */
+            name?: string;
+            /** @description The provider's API base (http(s)); empty for generic and kamailio */
+            api_base_url?: string;
+            /** @description Mango api key, Zadarma key, Twilio account SID */
+            account?: string;
+            /** @description Write-only: Mango salt, Zadarma secret, Twilio auth token (required for those; not for generic/kamailio) */
+            secret?: string;
+            /** @description Where calls go when nobody is found: an extension, a queue name or a phone */
+            fallback_target?: string;
+            /** @enum {boolean} */
+            is_default?: true;
+            disabled?: boolean;
+        };
+        /**
          * @example {
          *       "time_zone": "Europe/Moscow"
          *     }
@@ -4997,6 +6031,11 @@ export interface components {
             /** @description `duplicate_key`, `duplicate_name`, `unreachable`, `no_way_out`, `unlabelled_terminal`, `labelled_open`, `unknown_stage`, `terminal_has_transitions`, `start_not_open`, `unknown_field`, `unknown_questionnaire`, `no_lost_reasons`, `trap_cycle`, `too_many`, `invalid`, `required`, `unknown_currency` */
             code: string;
             message: string;
+        };
+        WebhookAccepted: {
+            accepted?: boolean;
+            /** @description A valid payload with nothing to do */
+            ignored?: boolean;
         };
         /**
          * @description Weekly working hours and days off. No hours: open around the clock. Intervals of a day must not overlap (a lunch break is two intervals).
@@ -5627,6 +6666,826 @@ export interface operations {
             };
             /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCalls: {
+        parameters: {
+            query?: {
+                contact_id?: string;
+                request_id?: string;
+                user_id?: string;
+                direction?: "inbound" | "outbound";
+                missed?: boolean;
+                number_id?: string;
+                /** @description Started at or after */
+                since?: string;
+                /** @description Started before */
+                until?: string;
+                /** @description Only ringing or answered calls */
+                live?: boolean;
+                limit?: number;
+                /** @description The next_cursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of calls */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallPage"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    originateCall: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1..200 printable ASCII characters; a retry with it replays the first response, another body with it is a 422 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OriginateCall"];
+            };
+        };
+        responses: {
+            /** @description The call placed */
+            201: {
+                headers: {
+                    /** @description Present when the response is a replay */
+                    "idempotent-replayed"?: "true";
+                    /** @description The new call: /v1/calls/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMissedCallStats: {
+        parameters: {
+            query?: {
+                /** @description Default: 7 days ago */
+                since?: string;
+                /** @description Default: now */
+                until?: string;
+                kind?: "advertising" | "support" | "sales";
+                /** @description IANA zone of the hours; default the tenant's */
+                time_zone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statistics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MissedCallStats"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCallCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallCard"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCallEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallEventList"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCallRecording: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One bytes range, e.g. `bytes=0-` or `bytes=-1000` */
+                range?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole recording */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/mpeg": string;
+                    "audio/wav": string;
+                };
+            };
+            /** @description The range asked for */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/mpeg": string;
+                    "audio/wav": string;
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    transferCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferCall"];
+            };
+        };
+        responses: {
+            /** @description The call after the transfer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12356,6 +14215,1019 @@ export interface operations {
             };
         };
     };
+    listNumberPools: {
+        parameters: {
+            query?: {
+                include_archived?: boolean;
+                limit?: number;
+                /** @description The next_cursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of pools */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumberPoolPage"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createNumberPool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNumberPool"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new pool: /v1/number-pools/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumberPool"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNumberPool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pool */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumberPool"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateNumberPool: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateNumberPool"];
+            };
+        };
+        responses: {
+            /** @description The pool */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumberPool"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNumberPoolStats: {
+        parameters: {
+            query?: {
+                /** @description Default: 7 days before `until` */
+                since?: string;
+                /** @description Default: now */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stats */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumberPoolStats"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listNumbers: {
+        parameters: {
+            query?: {
+                kind?: "advertising" | "support" | "sales";
+                pool_id?: string;
+                include_archived?: boolean;
+                /** @description Digits anywhere in the phone */
+                search?: string;
+                limit?: number;
+                /** @description The next_cursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of numbers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneNumberPage"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNumber"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new number: /v1/numbers/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneNumber"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The number */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneNumber"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateNumber"];
+            };
+        };
+        responses: {
+            /** @description The number */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneNumber"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archiveNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The archived number */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhoneNumber"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPipelines: {
         parameters: {
             query?: {
@@ -13667,6 +16539,214 @@ export interface operations {
             };
             /** @description No credential, or one that is not valid */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    heartbeatDniNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DniHeartbeat"];
+            };
+        };
+        responses: {
+            /** @description The number to show */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DniLease"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lendDniNumber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                public_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DniLend"];
+            };
+        };
+        responses: {
+            /** @description The number to show */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DniLease"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19984,6 +23064,917 @@ export interface operations {
             };
         };
     };
+    listTelephonyConnections: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of connections */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelephonyConnectionPage"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTelephonyConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTelephonyConnection"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new connection: /v1/telephony/connections/{id} */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelephonyConnectionCreated"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTelephonyConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelephonyConnection"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTelephonyConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTelephonyConnection"];
+            };
+        };
+        responses: {
+            /** @description The connection after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelephonyConnection"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decideTelephonyCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TelephonyDecideQuestion"];
+            };
+        };
+        responses: {
+            /** @description The decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelephonyDecision"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateTelephonyConnectionSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection and its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelephonyConnectionCreated"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTelephonyExtensions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+                connection_id?: string;
+                user_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of extensions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelephonyExtensionPage"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setTelephonyExtension: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetTelephonyExtension"];
+            };
+        };
+        responses: {
+            /** @description The extension */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelephonyExtension"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not of a supported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTelephonyExtension: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The service limit, e.g. `"api";r=0;t=42` (remaining units, seconds to the window's end) */
+                    ratelimit?: string;
+                    /** @description The quota policy, e.g. `"api";q=60000;w=60` (units per window of w seconds) */
+                    "ratelimit-policy"?: string;
+                    /** @description Seconds to wait */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getTenant: {
         parameters: {
             query?: never;
@@ -20148,6 +24139,175 @@ export interface operations {
             };
             /** @description A service did not answer in time */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkProviderWebhook: {
+        parameters: {
+            query?: {
+                /** @description Zadarma: echoed back as text/plain */
+                zd_echo?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The connection (its webhook URL is shown on the connection) */
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The echo (text/plain) or the provider's acknowledgement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAccepted"];
+                    "text/plain": string;
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receiveGenericCallEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's id (idempotency key) */
+                "webhook-id": string;
+                /** @description Unix seconds when it was sent */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256>`, space-separated when several */
+                "webhook-signature": string;
+            };
+            path: {
+                /** @description The connection (its webhook URL is shown on the connection) */
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenericCallEvent"];
+            };
+        };
+        responses: {
+            /** @description Accepted (processed asynchronously), a repeat of an accepted delivery, or ignored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAccepted"];
+                };
+            };
+            /** @description Invalid input (the problem lists each invalid field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No credential, or one that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credential lacks the scope, or a cookie-authenticated write lacks the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource in your tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable; retry later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,10 +23,13 @@ describe('roles, scopes and who may manage identity', () => {
       'deals:read',
       'deals:write',
       'pipelines:write',
+      'calls:read',
+      'calls:write',
+      'telephony:admin',
     ]);
-    expect(scopesForRoles(['seller'])).toEqual(['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write']);
-    expect(scopesForRoles(['analyst'])).toEqual(['requests:read', 'reports:read', 'contacts:read', 'team:read', 'deals:read']);
-    expect(scopesForRoles(['analyst', 'seller'])).toEqual(['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write']);
+    expect(scopesForRoles(['seller'])).toEqual(['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write', 'calls:read', 'calls:write']);
+    expect(scopesForRoles(['analyst'])).toEqual(['requests:read', 'reports:read', 'contacts:read', 'team:read', 'deals:read', 'calls:read']);
+    expect(scopesForRoles(['analyst', 'seller'])).toEqual(['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write', 'calls:read', 'calls:write']);
     expect(scopesForRoles(['head_of_sales'])).toContain('routing:write');
     expect(scopesForRoles(['seller'])).not.toContain('routing:write');
     expect(scopesForRoles(['head_of_sales'])).not.toContain('identity:admin');

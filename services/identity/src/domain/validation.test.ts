@@ -71,7 +71,7 @@ describe('roles and scopes', () => {
     expect(run((v) => checkScopes(v, 'scopes', ['requests:read', 'identity:admin', 'requests:read'])).value).toEqual(['requests:read', 'identity:admin']);
     expect(run((v) => checkScopes(v, 'scopes', [])).violations).toHaveLength(1);
     expect(run((v) => checkScopes(v, 'scopes', ['requests:read', 'deals:delete'])).violations).toEqual([
-      'scopes: unknown scope "deals:delete"; known: requests:read, requests:write, reports:read, contacts:read, contacts:write, team:read, tasks:read, tasks:write, routing:write, identity:admin, deals:read, deals:write, pipelines:write',
+      'scopes: unknown scope "deals:delete"; known: requests:read, requests:write, reports:read, contacts:read, contacts:write, team:read, tasks:read, tasks:write, routing:write, identity:admin, deals:read, deals:write, pipelines:write, calls:read, calls:write, telephony:admin',
     ]);
   });
 });
