@@ -15,7 +15,7 @@
  *    example, or a minimal valid body, every uuid field an A id; when the path carries none, the optional
  *    uuid fields are added too, and each top-level uuid field is also sent on its own). Reads go first, then
  *    writes, then the writes that carry nothing of A's.
- * 4. A's snapshot is read again and must be unchanged (`last_used_at`, `last_seen_at` and a roster's `at` aside).
+ * 4. A's snapshot is read again and must be unchanged (`last_used_at`, `last_seen_at`, a roster's `at` and a default report window aside).
  *    And the rules can fail: A's own answers to B's path reads, judged by them, are failures.
  *
  * The rules, per call of B's:
@@ -186,7 +186,8 @@ async function readLists(a: Cred): Promise<void> {
   });
 }
 
-const VOLATILE = new Set(['last_used_at', 'last_seen_at', 'at']);
+// A roster's `at` and a report's default window (`since`..`until`: the last 7 days up to now) move with the clock.
+const VOLATILE = new Set(['last_used_at', 'last_seen_at', 'at', 'since', 'until']);
 
 /** A's readable state: every GET of A's it can fill (the same URLs each time), the volatile fields aside. */
 async function snapshot(a: Cred, urls: string[]): Promise<Map<string, string>> {

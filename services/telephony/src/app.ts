@@ -1,5 +1,6 @@
 import { ContactsServiceService } from '@crm/contracts/crm/contacts/v1/contacts';
 import { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
+import { TeamServiceService } from '@crm/contracts/crm/identity/v1/team';
 import { IntakeServiceService } from '@crm/contracts/crm/intake/v1/intake';
 import { RoutingServiceService } from '@crm/contracts/crm/intake/v1/routing';
 import { WorkflowServiceService } from '@crm/contracts/crm/intake/v1/workflow';
@@ -42,6 +43,7 @@ export function startTelephony(env: TelephonyEnv, opts: { handleSignals?: boolea
           workflow: createClient(WorkflowServiceService, { address: env.INTAKE_GRPC_ADDR }),
           contacts: createClient(ContactsServiceService, { address: env.CONTACTS_GRPC_ADDR }),
           identity: createClient(IdentityServiceService, { address: env.IDENTITY_GRPC_ADDR }),
+          team: createClient(TeamServiceService, { address: env.IDENTITY_GRPC_ADDR, idempotent: ['listProjects', 'getTeamDepartment'] }),
         };
         const ctx: TelephonyContext = { env, orm: orm!, logger, kafka, topicName, clients };
         const decider = new CallDecider(ctx);

@@ -3,6 +3,7 @@ import type { RoutingServiceService } from '@crm/contracts/crm/intake/v1/routing
 import type { WorkflowServiceService } from '@crm/contracts/crm/intake/v1/workflow';
 import type { ContactsServiceService } from '@crm/contracts/crm/contacts/v1/contacts';
 import type { IdentityServiceService } from '@crm/contracts/crm/identity/v1/identity';
+import type { TeamServiceService } from '@crm/contracts/crm/identity/v1/team';
 import type { MikroORM } from '@crm/db';
 import type { PromiseClient } from '@crm/grpc';
 import type { Kafka } from '@crm/kafka';
@@ -16,6 +17,7 @@ export interface TelephonyClients {
   workflow: PromiseClient<typeof WorkflowServiceService>;
   contacts: PromiseClient<typeof ContactsServiceService>;
   identity: PromiseClient<typeof IdentityServiceService>;
+  team: PromiseClient<typeof TeamServiceService>;
 }
 
 /** What telephony's areas are built from, made once in app.ts. */

@@ -1,15 +1,32 @@
 import { DniServiceService, NumberServiceService } from '@crm/contracts/crm/telephony/v1/telephony';
-import { registration, type ServiceRegistration } from '@crm/grpc';
+import { registration, status, type ServiceError, type ServiceRegistration, type TenantContext } from '@crm/grpc';
 import type { TelephonyContext } from '../context';
 import { DniService } from '../dni/dni.service';
-import { NumbersService } from '../numbers/numbers.service';
+import { NumbersService, type TeamRefs } from '../numbers/numbers.service';
 
 export const NUMBER_SERVICE_NAME = 'crm.telephony.v1.NumberService';
 export const DNI_SERVICE_NAME = 'crm.telephony.v1.DniService';
 
 /** crm.telephony.v1.NumberService: translation only (the work is in ../numbers/ and ../dni/). */
 export function numbersServer(ctx: TelephonyContext): ServiceRegistration {
-  const numbers = new NumbersService(ctx.orm);
+  // A number's project and department must be the tenant's own (identity's projects and departments).
+  const teamRefs: TeamRefs = async (tenantId, refs) => {
+    const svc: TenantContext = { tenantId, callerId: 'telephony', callerKind: 'service' };
+    const [project, department] = await Promise.all([
+      refs.projectId ? ctx.clients.team.listProjects({ includeArchived: false }, svc).then((r) => r.projects.some((p) => p.id === refs.projectId)) : true,
+      refs.departmentId
+        ? ctx.clients.team.getTeamDepartment({ id: refs.departmentId }, svc).then(
+            () => true,
+            (err: ServiceError) => {
+              if (err.code === status.NOT_FOUND) return false;
+              throw err;
+            },
+          )
+        : true,
+    ]);
+    return { project, department };
+  };
+  const numbers = new NumbersService(ctx.orm, teamRefs);
   return registration(NUMBER_SERVICE_NAME, NumberServiceService, {
     createNumber: async (req, c) => ({ number: await numbers.createNumber(c, req) }),
     updateNumber: async (req, c) => ({ number: await numbers.updateNumber(c, req) }),

@@ -140,8 +140,22 @@ const isUniqueViolation = (err: unknown, constraint: string): boolean => {
 const numberTaken = (phone: string): DomainError =>
   new DomainError('ALREADY_EXISTS', `${phone} is already an active number`, { details: { reason: 'number_taken' }, violations: [{ field: 'phone', message: 'is already an active number' }] });
 
+/** Whether the tenant has these (identity's projects and departments); a number may only point at its own tenant's. */
+export type TeamRefs = (tenantId: string, refs: { projectId?: string; departmentId?: string }) => Promise<{ project: boolean; department: boolean }>;
+
 export class NumbersService {
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly teamRefs: TeamRefs = async () => ({ project: true, department: true }),
+  ) {}
+
+  /** Another tenant's (or no) project or department is refused on its field, as if unknown. */
+  private async checkTeamRefs(v: Violations, tenantId: string, projectId: string | undefined, departmentId: string | undefined): Promise<void> {
+    if (!projectId && !departmentId) return;
+    const known = await this.teamRefs(tenantId, { projectId: projectId || undefined, departmentId: departmentId || undefined });
+    if (projectId && !known.project) v.add('project_id', 'no such project');
+    if (departmentId && !known.department) v.add('department_id', 'no such department');
+  }
 
   private tx<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
     return this.orm.em.fork().transactional(fn);
@@ -179,6 +193,8 @@ export class NumbersService {
     const projectId = optionalIdArg(v, 'project_id', f?.projectId);
     const departmentId = optionalIdArg(v, 'department_id', f?.departmentId);
     const connectionId = optionalIdArg(v, 'connection_id', f?.connectionId);
+    v.throwIfAny('the number is invalid');
+    await this.checkTeamRefs(v, ctx.tenantId, projectId, departmentId);
     v.throwIfAny('the number is invalid');
     try {
       return await this.tx(async (em) => {
@@ -218,10 +234,14 @@ export class NumbersService {
     if (mask.has('utm_source')) put('utm_source', textArg(v, 'utm_source', f?.utmSource, UTM_MAX));
     if (mask.has('utm_medium')) put('utm_medium', textArg(v, 'utm_medium', f?.utmMedium, UTM_MAX));
     if (mask.has('utm_campaign')) put('utm_campaign', textArg(v, 'utm_campaign', f?.utmCampaign, UTM_MAX));
-    if (mask.has('project_id')) put('project_id', optionalIdArg(v, 'project_id', f?.projectId));
-    if (mask.has('department_id')) put('department_id', optionalIdArg(v, 'department_id', f?.departmentId));
+    const projectId = mask.has('project_id') ? optionalIdArg(v, 'project_id', f?.projectId) : undefined;
+    if (projectId !== undefined) put('project_id', projectId);
+    const departmentId = mask.has('department_id') ? optionalIdArg(v, 'department_id', f?.departmentId) : undefined;
+    if (departmentId !== undefined) put('department_id', departmentId);
     const connectionId = mask.has('connection_id') ? optionalIdArg(v, 'connection_id', f?.connectionId) : undefined;
     if (connectionId !== undefined) put('connection_id', connectionId || null);
+    v.throwIfAny('the number is invalid');
+    await this.checkTeamRefs(v, ctx.tenantId, projectId, departmentId);
     v.throwIfAny('the number is invalid');
     return this.tx(async (em) => {
       const row = await this.loadNumber(em, ctx.tenantId, id, true);
