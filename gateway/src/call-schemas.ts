@@ -207,7 +207,7 @@ export const missedStatsQuery = {
   since: { type: 'string', format: 'date-time', description: 'Default: 7 days ago' },
   until: { type: 'string', format: 'date-time', description: 'Default: now' },
   kind: { type: 'string', enum: CALL_NUMBER_KINDS.words },
-  time_zone: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+/-]+$', description: "IANA zone of the hours; default the tenant's" },
+  time_zone: { type: 'string', format: 'time-zone', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+/-]+$', description: "IANA zone of the hours; default the tenant's" },
 } as const;
 
 export const callNamedSchemas: { $id: string }[] = [callTransferSchema, callSchema, callPageSchema, callEventListSchema, callCardSchema, originateCallSchema, transferCallSchema, missedCallStatsSchema];

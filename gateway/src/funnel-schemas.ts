@@ -7,13 +7,13 @@
  * the editor gets every problem at once as `violations` with a path and a code.
  */
 import { DEAL_STATES, FIELD_TYPES, SALES_CHANNELS, STAGE_OUTCOMES } from './funnel-mappers';
-import { NO_NUL, NOT_BLANK, str, uuid } from './schemas';
+import { NO_NUL, NOT_BLANK, str, strictUuid, uuid } from './schemas';
 
 /**
  * An id funnel accepts (@crm/db's isUuid: an RFC 9562 version 1..8 and variant): the nil UUID or a version-0 one
  * is a 400 of the schema, not of the service.
  */
-export const funnelId = { type: 'string', format: 'uuid', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$' } as const;
+export const funnelId = strictUuid;
 const dateTime = { type: 'string', format: 'date-time' } as const;
 const dateTimeOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
 const uuidOrNull = { anyOf: [uuid, { type: 'null' }] } as const;

@@ -2,7 +2,11 @@
  * OpenAPI schemas of the numbers, number pools and public DNI routes (routes/numbers.ts). Closed objects;
  * the service checks the rest (E.164, origins, pool membership) and answers 400 with every field.
  */
-import { str, uuid } from './schemas';
+import { strictUuid as uuid } from './schemas';
+
+/** Text as telephony takes it: no control characters but tab and line feed (numbers/args.ts textArg). */
+const NO_CONTROL = '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$';
+const str = (maxLength: number) => ({ type: 'string', maxLength, pattern: NO_CONTROL }) as const;
 
 export const NUMBER_KINDS = ['advertising', 'support', 'sales'] as const;
 
@@ -167,7 +171,7 @@ export const dniLendSchema = {
     utm_campaign: str(200),
     utm_content: str(200),
     utm_term: str(200),
-    landing_page: str(2000),
+    landing_page: { ...str(2000), description: 'The page the visitor landed on' },
     referrer: str(2000),
   },
   examples: [{ session_id: '9f2c1d7e4b6a48c0a1e3d5f7b9c2e4a6', utm_source: 'yandex', utm_medium: 'cpc', utm_campaign: 'winter', landing_page: 'https://shop.example/?utm_source=yandex', referrer: 'https://yandex.ru/' }],

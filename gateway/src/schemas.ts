@@ -295,6 +295,17 @@ export const namedSchemas = [
   requestsPerDayReportSchema,
 ];
 
+/** A UUID of the RFC's versions 1..8 and variant (what the services' own id checks accept: libs/db isUuid). */
+export const strictUuid = { type: 'string', format: 'uuid', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$' } as const;
+
+/** A path `{id}` checked as the services check it (strictUuid). */
+export const strictIdParam = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: strictUuid },
+} as const;
+
 export const idParam = {
   type: 'object',
   additionalProperties: false,

@@ -97,6 +97,16 @@ function config(publicFormId: string): string {
     ...accept('createContact', ['400', '422']),
     ...accept('createCompany', ['400', '422']),
     ...accept('createImport', ['400', '413']),
+    // telephony: a cursor the server did not issue, `until` not after `since`, a zone not in the IANA
+    // database (the `time-zone` format is the gateway's own); a country libphonenumber does
+    // not know, a project, department, connection or pool number that is none of the tenant's, a number
+    // already in another pool, a provider connection without the credentials its provider needs (data, not
+    // schema). Provider webhooks: whatever a provider's own rules refuse — a signature, a timestamp outside
+    // the window (409), another provider's payload (400), an unknown connection (404).
+    ...['listCalls', 'getMissedCallStats', 'getNumberPoolStats', 'listNumbers', 'listNumberPools', 'listTelephonyConnections', 'listTelephonyExtensions', 'createNumber', 'updateNumber', 'createNumberPool', 'updateNumberPool']
+      .concat(['createTelephonyConnection', 'updateTelephonyConnection', 'setTelephonyExtension', 'transferCall', 'originateCall'])
+      .flatMap((op) => accept(op, ['400'])),
+    ...['checkProviderWebhook', 'receiveGenericCallEvent'].flatMap((op) => accept(op, ['400', '401'])),
     '[[operations]]',
     'include-operation-id = "streamRequests"',
     'request-timeout = 1',

@@ -136,7 +136,11 @@ export async function callRoutes(app: FastifyInstance, deps: GatewayDeps): Promi
     async (req) => {
       requireScope(req.caller!, 'calls:read');
       const q = req.query;
-      const { since, until } = range(q.since, q.until);
+      const r = range(q.since, q.until);
+      // The documented defaults: up to now, over the 7 days before the end.
+      const until = r.until || new Date().toISOString();
+      const since = r.since || new Date(Date.parse(until) - 7 * 86_400_000).toISOString();
+      if (since >= until) throw new DomainError('INVALID_ARGUMENT', 'until must be after since', { violations: [{ field: 'until', message: 'must be after since' }] });
       const res = await clients.calls.missedCallStats({ since, until, timeZone: q.time_zone ?? '', kind: q.kind ? CALL_NUMBER_KINDS.in(q.kind) : 0 }, req.caller!.tenant);
       return missedStatsOut(res);
     },

@@ -8,7 +8,7 @@ import { enforceLimits } from '../limiter';
 import { kindIn, leaseOut, numberFieldsIn, numberOut, poolFieldsIn, poolOut, statsOut, type KindWord, type NumberBody, type PoolBody } from '../number-mappers';
 import { cursorParam, NUMBER_KINDS, numberNamedSchemas } from '../number-schemas';
 import { problem, sendProblem, toProblem } from '../problem';
-import { AUTHENTICATED, idParam, json, problems, WITH_BODY } from '../schemas';
+import { AUTHENTICATED, json, problems, strictIdParam as idParam, strictUuid, WITH_BODY } from '../schemas';
 
 /** Named schemas of the numbers, pools and DNI routes. */
 export const numberSchemas: { $id: string }[] = numberNamedSchemas;
@@ -39,7 +39,7 @@ const numberListQuery = {
   additionalProperties: false,
   properties: {
     kind: { type: 'string', enum: NUMBER_KINDS },
-    pool_id: idParam.properties.id,
+    pool_id: strictUuid,
     include_archived: { type: 'boolean', default: false },
     search: { type: 'string', pattern: '^[0-9 ()+-]{1,30}$', description: 'Digits anywhere in the phone' },
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 50 },

@@ -3956,6 +3956,7 @@ export interface components {
             utm_campaign?: string;
             utm_content?: string;
             utm_term?: string;
+            /** @description The page the visitor landed on */
             landing_page?: string;
             referrer?: string;
         };

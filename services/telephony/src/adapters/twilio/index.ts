@@ -2,6 +2,7 @@ import { DomainError } from '@crm/errors';
 import type { ConnectionRow, Disposition, NormalizedCallEvent } from '../../calls/model';
 import type { Adapter, AdapterContext, AdapterResult, HttpAnswer, WebhookInput } from '../types';
 import { providerRequest } from '../../http/provider-client';
+import { problemAnswer } from '../../webhooks/kit';
 import { verifyTwilio } from './signature';
 
 /**
@@ -24,7 +25,6 @@ import { verifyTwilio } from './signature';
 const XML = 'text/xml; charset=utf-8';
 const twiml = (inner: string): HttpAnswer => ({ status: 200, contentType: XML, body: `<?xml version="1.0" encoding="UTF-8"?><Response>${inner}</Response>` });
 const noContent: HttpAnswer = { status: 204, contentType: 'text/plain; charset=utf-8', body: '' };
-const text = (status: number, body: string): HttpAnswer => ({ status, contentType: 'text/plain; charset=utf-8', body });
 const DECIDE_CAP_MS = 800;
 const E164 = /^\+\d{8,15}$/;
 const LEG_EVENTS = 'initiated ringing answered completed';
@@ -214,7 +214,8 @@ function looksForeign(input: WebhookInput, p: Params): boolean {
 }
 
 async function handle(input: WebhookInput, ctx: AdapterContext): Promise<AdapterResult> {
-  const refuse = (outcome: AdapterResult['outcome'], status: number, why: string): AdapterResult => ({ outcome, answer: text(status, why), deliveryId: '', events: [] });
+  // Refusals are problem+json like every adapter's (webhooks/kit.ts), with the outcome as `code`.
+  const refuse = (outcome: AdapterResult['outcome'], status: number, why: string): AdapterResult => ({ outcome, answer: problemAnswer(status, outcome, why), deliveryId: '', events: [] });
   if (input.method.toUpperCase() !== 'POST') return refuse('malformed', 400, 'twilio: callbacks are POSTs');
   const { list, p } = paramsOf(input.body);
   const header = input.headers['x-twilio-signature'] ?? '';
@@ -270,7 +271,7 @@ export const twilioAdapter: Adapter = {
     try {
       return await handle(input, ctx);
     } catch {
-      return { outcome: 'malformed', answer: text(400, 'twilio: unreadable request'), deliveryId: '', events: [] };
+      return { outcome: 'malformed', answer: problemAnswer(400, 'malformed', 'twilio: unreadable request'), deliveryId: '', events: [] };
     }
   },
   parse: (input) => {

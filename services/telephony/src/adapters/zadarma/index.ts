@@ -2,6 +2,7 @@ import { DomainError } from '@crm/errors';
 import type { ConnectionRow, Disposition, NormalizedCallEvent } from '../../calls/model';
 import type { Adapter, AdapterContext, AdapterResult, HttpAnswer, WebhookInput } from '../types';
 import { providerRequest } from '../../http/provider-client';
+import { problemAnswer } from '../../webhooks/kit';
 import { apiAuthorization, apiQuery, notificationSignature, sameSignature } from './signature';
 
 /**
@@ -236,7 +237,8 @@ async function decideRedirect(ctx: AdapterContext, caller: string, dialed: strin
 }
 
 async function handle(input: WebhookInput, ctx: AdapterContext): Promise<AdapterResult> {
-  const refuse = (outcome: AdapterResult['outcome'], status: number, why: string): AdapterResult => ({ outcome, answer: text(status, why), deliveryId: '', events: [] });
+  // Refusals are problem+json like every adapter's (webhooks/kit.ts), with the outcome as `code`.
+  const refuse = (outcome: AdapterResult['outcome'], status: number, why: string): AdapterResult => ({ outcome, answer: problemAnswer(status, outcome, why), deliveryId: '', events: [] });
   const query = new URLSearchParams(input.query);
   // The URL check Zadarma makes when the notification URL is saved: echo before any signature.
   if (query.has('zd_echo')) return { outcome: 'ignored', answer: text(200, query.get('zd_echo') ?? ''), deliveryId: '', events: [] };
@@ -300,7 +302,7 @@ export const zadarmaAdapter: Adapter = {
     try {
       return await handle(input, ctx);
     } catch {
-      return { outcome: 'malformed', answer: text(400, 'zadarma: unreadable notification'), deliveryId: '', events: [] };
+      return { outcome: 'malformed', answer: problemAnswer(400, 'malformed', 'zadarma: unreadable notification'), deliveryId: '', events: [] };
     }
   },
   parse: (input) => parse(input),
