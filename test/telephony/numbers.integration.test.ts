@@ -64,7 +64,7 @@ it('validates a number, naming every field', async () => {
     ['not a phone', { phone: 'hello', kind: 'advertising' }, ['phone']],
     ['too short', { phone: '+7 123', kind: 'sales' }, ['phone']],
     ['unknown country', { phone: '9991234567', kind: 'sales', default_country: 'ZZ' }, ['default_country']],
-    ['several at once', { phone: '12', kind: 'support', label: 'x'.repeat(10), utm_source: 'a\u0001b' }, ['phone', 'utm_source']],
+    ['several at once', { phone: '12', kind: 'support', label: 'x'.repeat(10), default_country: 'ZZ' }, ['default_country', 'phone']],
     ['a connection of nobody', { phone: '+7 495 111-22-33', kind: 'sales', connection_id: '0190f0f0-0000-7000-8000-000000000000' }, ['connection_id']],
   ];
   for (const [name, body, fields] of cases) {
@@ -73,6 +73,7 @@ it('validates a number, naming every field', async () => {
   }
   // Schema-level refusals are 400 too: an unknown kind, an unknown field, a missing phone.
   refused(await send('POST', '/v1/numbers', keys.a, { phone: '+74951112233', kind: 'premium' }), 400);
+  refused(await send('POST', '/v1/numbers', keys.a, { phone: '+74951112233', kind: 'sales', utm_source: 'a\u0001b' }), 400);
   refused(await send('POST', '/v1/numbers', keys.a, { phone: '+74951112233', kind: 'sales', colour: 'red' }), 400);
   refused(await send('POST', '/v1/numbers', keys.a, { kind: 'sales' }), 400);
   refused(await send('PATCH', '/v1/numbers/not-a-uuid', keys.a, { label: 'x' }), 400);
