@@ -40,7 +40,7 @@ function spent(a: Map<number, { key: string; s: number }>, b: Map<number, { key:
 }
 
 async function main() {
-  const bench = await startBenchPlatform('cpu', { ports: { identity: 50371, intake: 50372, reporting: 50373, contacts: 50374, funnel: 50375, gateway: 18380 } });
+  const bench = await startBenchPlatform('cpu', { ports: { identity: 50371, intake: 50372, reporting: 50373, contacts: 50374, funnel: 50375, telephony: 50376, gateway: 18380 } });
   const { platform: p, demo, prefix } = bench;
   let seq = 0;
   const run = () => autocannon({ url: `${p.gatewayUrl}/v1/requests`, method: 'POST', connections: 20, duration: 10, headers: { authorization: `Bearer ${demo.apiKey}`, 'content-type': 'application/json' }, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify({ channel: 'web_form', phone: `+7999${2000000 + ++seq}` }) }) }] });

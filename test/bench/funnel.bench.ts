@@ -78,7 +78,7 @@ async function timed(url: string, headers: Record<string, string>, iterations: n
 
 async function main() {
   const bench = await startBenchPlatform('benchfunnel', {
-    ports: { identity: 50191, intake: 50192, reporting: 50193, contacts: 50194, funnel: 50195, gateway: 18195 },
+    ports: { identity: 50191, intake: 50192, reporting: 50193, contacts: 50194, funnel: 50195, telephony: 50196, gateway: 18195 },
     gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000' },
   });
   const { platform, demo, urls, prefix } = bench;

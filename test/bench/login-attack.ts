@@ -107,7 +107,7 @@ function machineBusy(): number {
 
 async function main() {
   const bench = await startBenchPlatform('loginatk', {
-    ports: { identity: 50281, intake: 50282, reporting: 50283, contacts: 50284, funnel: 50285, gateway: 18390 },
+    ports: { identity: 50281, intake: 50282, reporting: 50283, contacts: 50284, funnel: 50285, telephony: 50286, gateway: 18390 },
     gatewayEnv: { TRUST_PROXY: 'true', LOGIN_RATE_PER_IP: EDGE_RATE, API_RATE_PER_CREDENTIAL: '10000000' },
   });
   const { platform, demo, urls, prefix } = bench;

@@ -84,7 +84,7 @@ async function main() {
       dbPrefix: prefix,
       clickhouseDatabase: chDb,
       topicSuffix: suffix,
-      ports: { identity: 50271, intake: 50272, reporting: 50273, contacts: 50274, funnel: 50275, gateway: 18380 },
+      ports: { identity: 50271, intake: 50272, reporting: 50273, contacts: 50274, funnel: 50275, telephony: 50276, gateway: 18380 },
       logDir,
       logLevel: 'warn',
       gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000', ...(MAX_INFLIGHT ? { GATEWAY_MAX_INFLIGHT: MAX_INFLIGHT } : {}) },

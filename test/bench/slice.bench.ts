@@ -43,7 +43,7 @@ async function fixedRate(url: string, key: string, rate: number, seconds: number
 
 async function main() {
   const bench = await startBenchPlatform('bench', {
-    ports: { identity: 50171, intake: 50172, reporting: 50173, contacts: 50174, funnel: 50175, gateway: 18180 },
+    ports: { identity: 50171, intake: 50172, reporting: 50173, contacts: 50174, funnel: 50175, telephony: 50176, gateway: 18180 },
     gatewayEnv: { API_RATE_PER_CREDENTIAL: '10000000' },
   });
   const { platform, demo, urls, clickhouseDatabase: chDb } = bench;

@@ -48,7 +48,7 @@ async function submitForm(body: Record<string, string>) {
 beforeAll(async () => {
   const suffix = `.${uniqueName('slice')}`;
   await createRunTopics(kafkaFor(urls.kafkaBrokers, testLogger()), suffix);
-  const ports = { identity: await freePort(), intake: await freePort(), reporting: await freePort(), contacts: await freePort(), funnel: await freePort(), gateway: await freePort() };
+  const ports = { identity: await freePort(), intake: await freePort(), reporting: await freePort(), contacts: await freePort(), funnel: await freePort(), telephony: await freePort(), gateway: await freePort() };
   const logDir = mkdtempSync(join(tmpdir(), 'crm-e2e-'));
   platform = await startPlatformProcesses(
     { DATABASE_URL: urls.databaseUrl, KAFKA_BROKERS: urls.kafkaBrokers.join(','), CLICKHOUSE_URL: urls.clickhouseUrl },

@@ -97,7 +97,7 @@ describe('tenant → admin → login → authenticate', () => {
       displayName: 'Ivan Petrov',
       email: 'admin@acme.example',
       roles: [Role.ROLE_ADMIN],
-      scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write'],
+      scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'identity:admin', 'deals:read', 'deals:write', 'pipelines:write', 'calls:read', 'calls:write', 'telephony:admin'],
       tenantTimeZone: 'UTC',
       departmentIds: [],
       headedDepartmentIds: [],
@@ -121,10 +121,10 @@ describe('tenant → admin → login → authenticate', () => {
     const user = await newUser(tenant, [Role.ROLE_SELLER]);
     const { sessionToken } = await client.login({ tenantSlug: tenant.slug, email: user.email, password: PASSWORD, clientAddress: '', userAgent: '' }, platform);
     const auth = () => client.authenticate({ credential: { $case: 'sessionToken', value: sessionToken } }, platform);
-    expect((await auth()).principal).toMatchObject({ tenantLocale: 'en', roles: [Role.ROLE_SELLER], scopes: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write'] });
+    expect((await auth()).principal).toMatchObject({ tenantLocale: 'en', roles: [Role.ROLE_SELLER], scopes: ['requests:read', 'requests:write', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'deals:read', 'deals:write', 'calls:read', 'calls:write'] });
 
     await client.updateUserRoles({ id: user.id, roles: [Role.ROLE_ANALYST, Role.ROLE_HEAD_OF_SALES] }, serviceFor(tenant));
-    expect((await auth()).principal).toMatchObject({ roles: [Role.ROLE_ANALYST, Role.ROLE_HEAD_OF_SALES], scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'deals:read', 'deals:write', 'pipelines:write'] });
+    expect((await auth()).principal).toMatchObject({ roles: [Role.ROLE_ANALYST, Role.ROLE_HEAD_OF_SALES], scopes: ['requests:read', 'requests:write', 'reports:read', 'contacts:read', 'contacts:write', 'team:read', 'tasks:read', 'tasks:write', 'routing:write', 'deals:read', 'deals:write', 'pipelines:write', 'calls:read', 'calls:write', 'telephony:admin'] });
 
     await client.logout({ sessionToken }, platform);
     expect(await failure(auth())).toMatchObject({ code: status.UNAUTHENTICATED, details: 'invalid credentials' });
