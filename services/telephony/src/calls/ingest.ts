@@ -26,7 +26,8 @@ import { enqueueDownloadRecording, type ProcessWebhookPayload } from '../jobs';
 import { findActiveNumber } from '../numbers/store';
 import { foldCall } from './fold';
 import type { ConnectionRow, NormalizedCallEvent } from './model';
-import { enqueueCallEvent, lockCall, markCall, pgArray, readCall, toProtoCall, usersOfExtensionList, type CallRow } from './row';
+import { usersOfExtensions } from '../connections/store';
+import { enqueueCallEvent, lockCall, markCall, pgArray, readCall, toProtoCall, type CallRow } from './row';
 
 /** gRPC codes that will not change on a retry: the effect is given up (logged), not retried. */
 const PERMANENT = new Set([3, 5, 6, 7, 9, 11, 12]);
@@ -132,7 +133,7 @@ export class CallIngest {
       const all = (await em.execute<{ event: NormalizedCallEvent }[]>('SELECT event FROM call_events WHERE call_id = ?', [row.id])).map((r) => r.event);
       const f = foldCall(all);
       const exts = [...new Set([...f.ringingExtensions, f.extension, ...f.transfers.flatMap((t) => [t.fromExtension, t.toExtension])].filter(Boolean))];
-      const users = await usersOfExtensionList(em, row.connection_id, exts);
+      const users = await usersOfExtensions(em, row.connection_id, exts);
       const ringing = row.decision?.userIds?.length ? row.decision.userIds : [...new Set(f.ringingExtensions.map((x) => users.get(x)).filter((u): u is string => !!u))];
       const transfers = f.transfers.map((t) => ({ at: t.at, fromUserId: users.get(t.fromExtension) ?? '', toUserId: users.get(t.toExtension) ?? '', toDepartmentId: '' }));
       const userId = (f.extension && users.get(f.extension)) || row.user_id || '';

@@ -121,16 +121,6 @@ export function pgArray(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
-/** extension → user id on a connection, for the given extensions (unknown ones are left out). */
-export async function usersOfExtensionList(em: EntityManager, connectionId: string, extensions: readonly string[]): Promise<Map<string, string>> {
-  if (!extensions.length) return new Map();
-  const rows = await em.execute<{ user_id: string; extension: string }[]>('SELECT user_id, extension FROM extensions WHERE connection_id = ? AND extension = ANY(?::text[])', [
-    connectionId,
-    pgArray(extensions),
-  ]);
-  return new Map(rows.map((r) => [r.extension, r.user_id]));
-}
-
 /** Locks and reads one call (undefined when it does not exist). */
 export async function lockCall(em: EntityManager, id: string): Promise<CallRow | undefined> {
   const [r] = await em.execute<CallRow[]>('SELECT * FROM calls WHERE id = ? FOR UPDATE', [id]);
